@@ -1,0 +1,52 @@
+"""The Typer app: it only registers commands (see dlpath.commands).
+
+Heavy libraries (DVC, cookiecutter, GitPython, torch) are imported inside the
+command bodies, so ``dlpath --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from dlpath import __version__
+from dlpath.commands import new as new_cmd
+
+app = typer.Typer(
+    name="dlpath",
+    help="Learn deep learning by building: projects with git and DVC ready, "
+    "milestone checks, and a roadmap that says what to do next.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dlpath {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks for errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    if debug:
+        os.environ["DLPATH_DEBUG"] = "1"
+
+
+app.command("new")(new_cmd.new)
+app.command("templates")(new_cmd.templates_)
+
+
+def main() -> None:
+    app(prog_name="dlpath")

@@ -1,0 +1,58 @@
+"""``dlpath new`` and ``dlpath templates``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dlpath.commands import guard
+
+
+@guard
+def new(
+    template: Annotated[str, typer.Argument(help="Template name (see 'dlpath templates').")],
+    name: Annotated[
+        str | None, typer.Argument(help="Project directory name [default: my-TEMPLATE].")
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Where to create the project.")
+    ] = Path("."),
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Use the default for every question.")
+    ] = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Answer a template question: key=value (repeatable)."),
+    ] = None,
+    no_git: Annotated[bool, typer.Option("--no-git", help="Do not create a git repository.")] = False,
+    no_dvc: Annotated[bool, typer.Option("--no-dvc", help="Do not initialise DVC.")] = False,
+) -> None:
+    """Create a hands-on project with git and DVC ready."""
+    from dlpath import console, scaffold
+
+    params = scaffold.parse_params(param or [])
+    result = scaffold.create_project(
+        template,
+        name or f"my-{template}",
+        output_dir,
+        params=params,
+        # Without a terminal there is nobody to answer the questions.
+        no_input=no_input or not sys.stdin.isatty(),
+        git=not no_git,
+        dvc=not no_dvc,
+        step=console.step,
+    )
+    console.render_new_project(result)
+
+
+@guard
+def templates_(
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the project templates."""
+    from dlpath import console, templates
+
+    console.render_templates(list(templates.available().values()), as_json=json_)

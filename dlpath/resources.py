@@ -1,0 +1,57 @@
+"""Where dlpath finds its packaged data and where it keeps per-user state.
+
+Every path dlpath uses comes from this module, so tests can redirect all of
+them with one environment variable (``DLPATH_HOME``).
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+APP_NAME = "dlpath"
+
+
+def package_dir() -> Path:
+    return Path(str(resources.files("dlpath")))
+
+
+def templates_dir() -> Path:
+    """The directory holding the project templates.
+
+    In a wheel they are shipped as ``dlpath/templates``; in a source checkout
+    (or an editable install) they sit at the top of the repository.
+    """
+    shipped = package_dir() / "templates"
+    if shipped.is_dir():
+        return shipped
+    return package_dir().parent / "templates"
+
+
+def data_dir() -> Path:
+    """Packaged data: the roadmap, the groundwork exercise metadata, schemas."""
+    return package_dir() / "data"
+
+
+def user_dir() -> Path:
+    """Per-user state: progress, the default DVC remotes.
+
+    ``DLPATH_HOME`` overrides the platform default (tests use it; so can a
+    learner who keeps everything on another disk).
+    """
+    override = os.environ.get("DLPATH_HOME")
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def remotes_dir() -> Path:
+    """Parent of the local DVC remotes that new projects use by default."""
+    return user_dir() / "remotes"
+
+
+def progress_file() -> Path:
+    return user_dir() / "progress.json"

@@ -1,0 +1,278 @@
+"""``dlpath new``: render a template into a ready project, atomically.
+
+The project is rendered into a temporary directory beside the destination;
+git and DVC are set up there, and only when every step has succeeded is it
+moved into place with one rename. Any failure, Ctrl-C included, removes the
+temporary directory and leaves the filesystem as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from dlpath import __version__, project, resources, templates, vcs
+from dlpath.errors import DlpathError, UsageError
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
+# Names Windows reserves for devices, with or without an extension.
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+
+StepReporter = Callable[[str], AbstractContextManager[Any]]
+
+
+@dataclass
+class NewProject:
+    path: Path
+    template: templates.Template
+    answers: dict[str, Any]
+    commit: str | None = None
+    used_fallback_identity: bool = False
+    remote: Path | None = None
+    next_commands: list[str] = field(default_factory=list)
+
+
+def validate_name(name: str) -> str:
+    if not name or not name.strip():
+        raise UsageError("The project name is empty.")
+    if "/" in name or "\\" in name or name in {".", ".."} or ".." in name:
+        raise UsageError(
+            f"Invalid project name '{name}': it must be a plain directory name, not a path.",
+            hint="Use --output-dir to choose where the project goes.",
+        )
+    if name.split(".")[0].lower() in _RESERVED:
+        raise UsageError(f"Invalid project name '{name}': the operating system reserves it.")
+    if not _NAME_RE.match(name):
+        raise UsageError(
+            f"Invalid project name '{name}': start with a letter and use only letters, "
+            "digits, '-', '_' and '.' (at most 100 characters)."
+        )
+    return name
+
+
+def package_name(name: str) -> str:
+    """The Python package name inside the project: ``my-proj.v2`` -> ``my_proj_v2``."""
+    return re.sub(r"[^0-9a-zA-Z_]", "_", name).lower()
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"Invalid --param '{pair}': expected key=value.")
+        params[key.strip()] = value
+    return params
+
+
+def _merged_questions(template: templates.Template) -> dict[str, Any]:
+    base = json.loads((resources.templates_dir() / templates.BASE / "cookiecutter.json").read_text())
+    own_file = template.path / "cookiecutter.json"
+    own = json.loads(own_file.read_text()) if own_file.is_file() else {}
+    return {**base, **own}
+
+
+def _stage(template: templates.Template, questions: dict[str, Any], staging: Path) -> None:
+    """Lay the template's project tree over the base's in ``staging``."""
+    base = resources.templates_dir() / templates.BASE
+    shutil.copytree(base / templates.PROJECT_DIR, staging / templates.PROJECT_DIR)
+    own_tree = template.path / templates.PROJECT_DIR
+    if own_tree.is_dir():
+        shutil.copytree(own_tree, staging / templates.PROJECT_DIR, dirs_exist_ok=True)
+    # cookiecutter's Jinja loader looks in ../templates relative to the project
+    # tree: put the shared partials (and the template's own) there.
+    partials = staging / "templates"
+    partials.mkdir()
+    for source in (base / templates.PARTIALS, template.path / templates.PARTIALS):
+        if source.is_dir():
+            shutil.copytree(source, partials, dirs_exist_ok=True)
+    (staging / "cookiecutter.json").write_text(json.dumps(questions, indent=2))
+
+
+def _render(
+    template: templates.Template, name: str, params: dict[str, str], no_input: bool, target: Path
+) -> tuple[Path, dict[str, Any]]:
+    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.generate import generate_context, generate_files
+    from cookiecutter.prompt import prompt_for_config
+
+    questions = _merged_questions(template)
+    public = sorted(k for k in questions if not k.startswith("_"))
+    unknown = sorted(set(params) - set(public))
+    if unknown:
+        raise UsageError(
+            f"Unknown --param {', '.join(unknown)} for template '{template.name}'. "
+            f"Its questions are: {', '.join(public)}."
+        )
+    fixed = {
+        "_project_name": name,
+        "_package_name": package_name(name),
+        "_template_name": template.name,
+        "_template_version": template.version,
+        "_dlpath_version": __version__,
+    }
+    with tempfile.TemporaryDirectory(prefix="dlpath-stage-") as tmp:
+        staging = Path(tmp)
+        _stage(template, questions, staging)
+        try:
+            context = generate_context(
+                context_file=str(staging / "cookiecutter.json"),
+                extra_context={**params, **fixed},
+            )
+            context["cookiecutter"] = prompt_for_config(context, no_input)
+            context["cookiecutter"]["_template"] = template.name
+            out = generate_files(
+                repo_dir=str(staging),
+                context=context,
+                overwrite_if_exists=False,
+                output_dir=str(target),
+                accept_hooks=False,
+            )
+        except ValueError as exc:  # a --param outside a choice list
+            raise UsageError(f"Invalid --param: {exc}") from exc
+        except CookiecutterException as exc:
+            raise DlpathError(f"Template '{template.name}' failed to render: {exc}") from exc
+    answers = {k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")}
+    return Path(out), answers
+
+
+def _check_destination(output_dir: Path, name: str) -> Path:
+    dest = output_dir / name
+    if dest.exists() or dest.is_symlink():
+        if not dest.is_dir() or any(dest.iterdir()):
+            raise UsageError(
+                f"'{dest}' already exists and is not empty; dlpath never overwrites files.",
+                hint="Choose another name, or another --output-dir.",
+            )
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UsageError(f"--output-dir '{output_dir}' is not a directory.")
+    return dest
+
+
+def _writable_parent(output_dir: Path) -> Path:
+    """The nearest existing ancestor of ``output_dir``; it must be writable."""
+    existing = output_dir
+    while not existing.exists():
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise DlpathError(
+            f"No permission to write in '{existing}'.",
+            hint="Choose a directory you own with --output-dir.",
+        )
+    return existing
+
+
+@contextmanager
+def _workspace(output_dir: Path, name: str) -> Iterator[Path]:
+    """A temporary directory beside the destination, removed whatever happens.
+
+    Parent directories created for ``--output-dir`` are removed too when the
+    project does not come into being.
+    """
+    created: list[Path] = []
+    missing = output_dir
+    while not missing.exists():
+        created.append(missing)
+        missing = missing.parent
+    work: Path | None = None
+    ok = False
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{name}.dlpath-", dir=output_dir))
+        yield work
+        ok = True
+    except PermissionError as exc:
+        raise DlpathError(f"No permission to write: {exc.filename or exc}") from exc
+    finally:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+        if not ok:
+            for path in created:  # deepest first
+                try:
+                    path.rmdir()
+                except OSError:
+                    break
+
+
+def default_remote(name: str) -> Path:
+    return resources.remotes_dir() / f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def create_project(
+    template_name: str,
+    name: str,
+    output_dir: Path,
+    *,
+    params: dict[str, str] | None = None,
+    no_input: bool = True,
+    git: bool = True,
+    dvc: bool = True,
+    step: StepReporter | None = None,
+) -> NewProject:
+    """Render ``template_name`` as ``output_dir/name`` with git and DVC set up."""
+    step = step or (lambda label: nullcontext())
+    template = templates.get(template_name)
+    validate_name(name)
+    output_dir = output_dir.expanduser().absolute()
+    dest = _check_destination(output_dir, name)
+    _writable_parent(output_dir)
+    if dvc and not git:
+        # DVC without git cannot version the pipeline files: say so up front.
+        raise UsageError("--no-git needs --no-dvc too: DVC keeps its pipeline files in git.")
+    if git and not vcs.git_available():
+        raise DlpathError(
+            "git is not installed or not on PATH.",
+            hint="Install git (https://git-scm.com/downloads), or pass --no-git --no-dvc.",
+        )
+
+    with _workspace(output_dir, name) as work:
+        with step(f"Rendering template '{template.name}'"):
+            root, answers = _render(template, name, params or {}, no_input, work)
+        result = NewProject(path=dest, template=template, answers=answers)
+        with step("Recording project metadata"):
+            _write_metadata(root, template, answers)
+        if git:
+            with step("Initialising git"):
+                vcs.init_repo(root)
+        if dvc:
+            remote = default_remote(name)
+            with step("Initialising DVC with a local remote"):
+                vcs.dvc_init(root, remote)
+            result.remote = remote
+        if git:
+            with step("Making the first commit"):
+                commit = vcs.commit_all(root, f"Start {name} from the dlpath '{template.name}' template")
+            result.commit = commit.sha
+            result.used_fallback_identity = commit.used_fallback_identity
+        with step(f"Moving the project into {dest}"):
+            try:
+                os.rename(root, dest)
+            except OSError as exc:
+                raise DlpathError(f"Could not create '{dest}': {exc.strerror}") from exc
+    result.next_commands = [f"cd {dest}", *template.next_commands]
+    return result
+
+
+def _write_metadata(root: Path, template: templates.Template, answers: dict[str, Any]) -> None:
+    from dlpath import rubric
+
+    rubric.write_visible_copy(template, root)
+    meta = project.ProjectMeta(
+        template=template.name,
+        template_version=template.version,
+        dlpath_version=__version__,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        answers=answers,
+        checksums=project.checksums(root),
+    )
+    project.write_meta(root, meta)

@@ -1,0 +1,89 @@
+"""The packaged project templates and their manifests.
+
+Layout under ``templates/``:
+
+* ``_base/`` – the common base every template shares: ``cookiecutter.json``
+  with the common questions, the project tree ``{{cookiecutter._project_name}}/``
+  and Jinja partials under ``partials/`` (for READMEs and the like).
+* ``<name>/`` – one template: ``template.yaml`` (its manifest),
+  ``cookiecutter.json`` (its own questions, merged over the base's),
+  ``rubric.yaml`` (its milestones) and a project tree whose files are laid
+  over the base's (same path: the template's file wins).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from dlpath.errors import DlpathError, UsageError
+from dlpath.resources import templates_dir
+
+BASE = "_base"
+PROJECT_DIR = "{{cookiecutter._project_name}}"
+PARTIALS = "partials"
+MANIFEST_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    version: str
+    description: str
+    phase: str
+    step: str
+    path: Path
+    requires_dlpath: str = ">=0.1"
+    next_commands: list[str] = field(default_factory=list)
+
+    @property
+    def rubric_path(self) -> Path:
+        return self.path / "rubric.yaml"
+
+
+def _load_manifest(path: Path) -> Template:
+    manifest = path / "template.yaml"
+    try:
+        data = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DlpathError(f"{manifest}: cannot read the template manifest: {exc}") from exc
+    if data.get("format_version") != MANIFEST_FORMAT:
+        raise DlpathError(f"{manifest}: format_version must be {MANIFEST_FORMAT}")
+    try:
+        return Template(
+            name=path.name,
+            version=str(data["version"]),
+            description=str(data["description"]),
+            phase=str(data["phase"]),
+            step=str(data["step"]),
+            path=path,
+            requires_dlpath=str(data.get("requires_dlpath", ">=0.1")),
+            next_commands=list(data.get("next_commands", [])),
+        )
+    except KeyError as exc:
+        raise DlpathError(f"{manifest}: missing field {exc.args[0]!r}") from exc
+
+
+def available() -> dict[str, Template]:
+    root = templates_dir()
+    found = {}
+    for child in sorted(root.iterdir()):
+        if child.is_dir() and child.name != BASE and (child / "template.yaml").is_file():
+            found[child.name] = _load_manifest(child)
+    return found
+
+
+def get(name: str) -> Template:
+    templates = available()
+    if name in templates:
+        return templates[name]
+    close = difflib.get_close_matches(name, list(templates), n=1, cutoff=0.5)
+    hint = f"Did you mean '{close[0]}'?" if close else None
+    names = ", ".join(templates)
+    raise UsageError(
+        f"Unknown template '{name}'. Available templates: {names}.",
+        hint=hint or "Run 'dlpath templates' to see them with descriptions.",
+    )

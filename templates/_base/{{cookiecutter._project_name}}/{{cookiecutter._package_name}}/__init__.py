@@ -1,0 +1,1 @@
+"""{{ cookiecutter._project_name }}: a dlpath '{{ cookiecutter._template_name }}' project."""

@@ -1,0 +1,16 @@
+"""Stage `prepare`: train/val/test splits of scikit-learn's bundled digits."""
+
+from .common import load_params, save_split
+from .data import digits, split
+
+
+def main() -> None:
+    params = load_params()
+    x, y = digits()
+    parts = split(x, y, params["prepare"]["val"], params["prepare"]["test"], params["seed"])
+    for part, (xs, ys) in zip(("train", "val", "test"), parts):
+        save_split(f"data/prepared/{part}.npz", xs, ys)
+
+
+if __name__ == "__main__":
+    main()
