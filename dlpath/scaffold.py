@@ -204,6 +204,27 @@ def _workspace(output_dir: Path, name: str) -> Iterator[Path]:
                     break
 
 
+def _failing_step(report: StepReporter) -> StepReporter:
+    """Wrap each step so that a failure inside it names the step.
+
+    Library errors (GitPython's, DVC's, OS errors) become one DlpathError
+    line; the workspace clean-up happens in :func:`_workspace` either way.
+    """
+
+    @contextmanager
+    def run(label: str) -> Iterator[None]:
+        with report(label):
+            try:
+                yield
+            except (DlpathError, KeyboardInterrupt):
+                raise
+            except Exception as exc:
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise DlpathError(f"{label} failed: {detail}") from exc
+
+    return run
+
+
 def default_remote(name: str) -> Path:
     return resources.remotes_dir() / f"{name}-{uuid.uuid4().hex[:8]}"
 
@@ -220,7 +241,7 @@ def create_project(
     step: StepReporter | None = None,
 ) -> NewProject:
     """Render ``template_name`` as ``output_dir/name`` with git and DVC set up."""
-    step = step or (lambda label: nullcontext())
+    step = _failing_step(step or (lambda label: nullcontext()))
     template = templates.get(template_name)
     validate_name(name)
     output_dir = output_dir.expanduser().absolute()

@@ -49,10 +49,15 @@ class CommitResult:
 
 
 def has_identity(repo) -> bool:
-    reader = repo.config_reader()
-    return bool(reader.get_value("user", "name", "")) and bool(
-        reader.get_value("user", "email", "")
-    )
+    # Ask git itself rather than GitPython's config reader: git also honours
+    # GIT_CONFIG_GLOBAL, XDG config files and includes.
+    git = _git()
+    try:
+        return bool(repo.git.config("--get", "user.name")) and bool(
+            repo.git.config("--get", "user.email")
+        )
+    except git.exc.GitCommandError:
+        return False
 
 
 def init_repo(path: Path):
@@ -98,9 +103,16 @@ def _quiet_dvc() -> None:
     # DVC's API prints its command-line messages ("Initialized DVC repository",
     # "To track the changes with git, run: ...") to stdout; dlpath reports its
     # own steps, and stdout is for data (--json).
+    # Its logger writes to the stream that was stdout when DVC was imported
+    # (which may be gone: a test runner's capture); dlpath turns DVC's errors
+    # into its own messages, so DVC's log stays silent unless debugging.
+    import logging
+
     from dvc.ui import ui
 
     ui._enabled = False
+    if not os.environ.get("DLPATH_DEBUG"):
+        logging.getLogger("dvc").setLevel(logging.CRITICAL + 1)
 
 
 @contextmanager

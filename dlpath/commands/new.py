@@ -36,7 +36,7 @@ def new(
     params = scaffold.parse_params(param or [])
     result = scaffold.create_project(
         template,
-        name or f"my-{template}",
+        f"my-{template}" if name is None else name,
         output_dir,
         params=params,
         # Without a terminal there is nobody to answer the questions.
