@@ -76,7 +76,8 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
 
 
 def _merged_questions(template: templates.Template) -> dict[str, Any]:
-    base = json.loads((resources.templates_dir() / templates.BASE / "cookiecutter.json").read_text())
+    base_file = resources.templates_dir() / templates.BASE / "cookiecutter.json"
+    base = json.loads(base_file.read_text())
     own_file = template.path / "cookiecutter.json"
     own = json.loads(own_file.read_text()) if own_file.is_file() else {}
     return {**base, **own}
@@ -219,7 +220,8 @@ def _failing_step(report: StepReporter) -> StepReporter:
             except (DlpathError, KeyboardInterrupt):
                 raise
             except Exception as exc:
-                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                text = str(exc).strip()
+                detail = text.splitlines()[0] if text else type(exc).__name__
                 raise DlpathError(f"{label} failed: {detail}") from exc
 
     return run
@@ -272,7 +274,8 @@ def create_project(
             result.remote = remote
         if git:
             with step("Making the first commit"):
-                commit = vcs.commit_all(root, f"Start {name} from the dlpath '{template.name}' template")
+                message = f"Start {name} from the dlpath '{template.name}' template"
+                commit = vcs.commit_all(root, message)
             result.commit = commit.sha
             result.used_fallback_identity = commit.used_fallback_identity
         with step(f"Moving the project into {dest}"):

@@ -304,7 +304,11 @@ def test_help_does_not_import_heavy_libraries():
 def test_no_write_permission_reported_before_any_work(tmp_path, runner, monkeypatch):
     # Root ignores permission bits, so the refusal is simulated where os.access
     # is asked; the real-permission test above runs for non-root users.
-    monkeypatch.setattr(scaffold.os, "access", lambda path, mode: False)
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access",
+        lambda path, mode, **kw: False if str(path) == str(tmp_path) else real_access(path, mode),
+    )
     before = snapshot(tmp_path)
     result = runner.invoke(app, ["new", "xai", "p", "--no-input", "-o", str(tmp_path)])
     assert_refused(result, 1, "No permission to write", "--output-dir")

@@ -27,7 +27,9 @@ def new(
         list[str] | None,
         typer.Option("--param", "-p", help="Answer a template question: key=value (repeatable)."),
     ] = None,
-    no_git: Annotated[bool, typer.Option("--no-git", help="Do not create a git repository.")] = False,
+    no_git: Annotated[
+        bool, typer.Option("--no-git", help="Do not create a git repository.")
+    ] = False,
     no_dvc: Annotated[bool, typer.Option("--no-dvc", help="Do not initialise DVC.")] = False,
 ) -> None:
     """Create a hands-on project with git and DVC ready."""
