@@ -307,9 +307,11 @@ def test_no_write_permission_reported_before_any_work(tmp_path, runner, monkeypa
     real_access = os.access
     monkeypatch.setattr(
         os, "access",
-        lambda path, mode, **kw: False if str(path) == str(tmp_path) else real_access(path, mode),
+        lambda path, mode, **kw: (
+            False if str(path) == str(tmp_path) and mode & os.W_OK else real_access(path, mode)
+        ),
     )
     before = snapshot(tmp_path)
-    result = runner.invoke(app, ["new", "xai", "p", "--no-input", "-o", str(tmp_path)])
+    result = runner.invoke(app, ["new", "xai", "p", "--no-input", "-o", str(tmp_path / "sub")])
     assert_refused(result, 1, "No permission to write", "--output-dir")
     assert snapshot(tmp_path) == before
