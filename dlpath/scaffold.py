@@ -115,6 +115,7 @@ def _render(
             f"Unknown --param {', '.join(unknown)} for template '{template.name}'. "
             f"Its questions are: {', '.join(public)}."
         )
+    params = _typed(params, questions)
     fixed = {
         "_project_name": name,
         "_package_name": package_name(name),
@@ -145,6 +146,26 @@ def _render(
             raise DlpathError(f"Template '{template.name}' failed to render: {exc}") from exc
     answers = {k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")}
     return Path(out), answers
+
+
+def _typed(params: dict[str, str], questions: dict[str, Any]) -> dict[str, Any]:
+    """Convert --param values to the type of the question's default (seed=7 -> 7)."""
+    typed: dict[str, Any] = {}
+    for key, value in params.items():
+        default = questions.get(key)
+        if isinstance(default, bool):
+            if value.lower() not in {"true", "false", "yes", "no", "1", "0"}:
+                raise UsageError(f"--param {key} must be true or false, not '{value}'.")
+            typed[key] = value.lower() in {"true", "yes", "1"}
+        elif isinstance(default, (int, float)):
+            try:
+                typed[key] = type(default)(value)
+            except ValueError:
+                kind = "an integer" if isinstance(default, int) else "a number"
+                raise UsageError(f"--param {key} must be {kind}, not '{value}'.") from None
+        else:
+            typed[key] = value
+    return typed
 
 
 def _check_destination(output_dir: Path, name: str) -> Path:

@@ -85,8 +85,18 @@ def test_param_overrides_a_question(tmp_path, runner):
     )
     assert result.exit_code == 0, result.output
     assert 'name = "Ada L."' in (tmp_path / "p" / "pyproject.toml").read_text()
+    assert "seed: 42" in (tmp_path / "p" / "params.yaml").read_text()
     meta = json.loads((tmp_path / "p" / ".dlpath" / "project.json").read_text())
     assert meta["answers"]["author_name"] == "Ada L."
+
+
+def test_typed_param_reaches_params_yaml(tmp_path, runner):
+    result = runner.invoke(
+        app, ["new", "quantization", "p", "--no-input", "-o", str(tmp_path), "-p", "seed=7"]
+    )
+    assert result.exit_code == 0, result.output
+    params = (tmp_path / "p" / "params.yaml").read_text()
+    assert "seed: 7" in params and "seed: 42" not in params
 
 
 def test_package_name_is_derived_from_the_project_name(tmp_path):
@@ -194,7 +204,8 @@ def test_destination_that_is_a_file_is_refused(tmp_path, runner):
 
 
 @pytest.mark.parametrize("pair,message", [("nonsense", "expected key=value"),
-                                          ("colour=red", "Unknown --param colour")])
+                                          ("colour=red", "Unknown --param colour"),
+                                          ("seed=abc", "--param seed must be an integer")])
 def test_bad_params_are_refused(pair, message, tmp_path, runner):
     result = runner.invoke(app, ["new", "xai", "p", "--no-input", "-o", str(tmp_path), "-p", pair])
     assert_refused(result, 2, message)
