@@ -186,7 +186,7 @@ def train_classifier(
             loss = loss_fn(model(*inputs), labels)
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(labels)
+            total += float(loss.detach()) * len(labels)
             count += len(labels)
         core = unwrap(model)
         val_logits = predict(core, val_set, dist.device)
@@ -200,6 +200,13 @@ def train_classifier(
             }
         )
     return unwrap(model), history
+
+
+def save_torch(obj: Any, path: str | Path) -> None:
+    """torch.save, creating the parent directory first."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(obj, path)
 
 
 def model_size_bytes(model: nn.Module, path: str | Path) -> int:

@@ -8,7 +8,7 @@ def main() -> None:
     params = load_params()
     x, y = digits()
     parts = split(x, y, params["prepare"]["val"], params["prepare"]["test"], params["seed"])
-    for part, (xs, ys) in zip(("train", "val", "test"), parts):
+    for part, (xs, ys) in zip(("train", "val", "test"), parts, strict=True):
         save_split(f"data/prepared/{part}.npz", xs, ys)
 
 
