@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from dlpath import __version__
+from dlpath.commands import check as check_cmd
 from dlpath.commands import new as new_cmd
 
 app = typer.Typer(
@@ -46,6 +47,7 @@ def root(
 
 app.command("new")(new_cmd.new)
 app.command("templates")(new_cmd.templates_)
+app.command("check")(check_cmd.check)
 
 
 def main() -> None:

@@ -74,3 +74,46 @@ def render_new_project(result) -> None:
     err.print("\nNext:")
     for command in result.next_commands:
         out.print(f"  {escape(command)}")
+
+
+_MARK = {"pass": "[green]✓ pass[/]", "fail": "[red]✗ fail[/]", "error": "[magenta]! error[/]",
+         "skipped": "[dim]- skipped[/]"}
+
+
+def render_report(report) -> None:
+    """The check report: one table per milestone, then the score and totals."""
+    from rich.table import Table
+
+    if report.tampered:
+        err.print(f"[yellow]Edited since the project was generated:[/] "
+                  f"{escape(', '.join(report.tampered))} (checks that rely on them do not count)")
+    for m in report.milestones:
+        table = Table(title=f"{escape(m.title)}  [dim]({m.id}, {m.score}/{m.max_score} points)[/]",
+                      title_justify="left", show_lines=False, expand=False)
+        table.add_column("check")
+        table.add_column("result")
+        table.add_column("points", justify="right")
+        table.add_column("details")
+        for c in m.checks:
+            name = c.id if c.visible else f"{c.id} [dim](hidden)[/]"
+            detail = escape(c.message)
+            if c.cached:
+                detail += " [dim](cached)[/]"
+            if c.status in ("fail", "error"):
+                detail += f"\n[yellow]→ {escape(c.hint)}[/]"
+                if c.output and c.visible:
+                    tail = "\n".join(c.output.strip().splitlines()[-6:])
+                    detail += f"\n[dim]{escape(tail)}[/]"
+            table.add_row(name, _MARK[c.status], f"{c.score}/{c.max_score}", detail)
+        out.print(table)
+    vp, vt = report.tally(True)
+    hp, ht = report.tally(False)
+    out.print(f"\nScore: [bold]{report.score}/{report.max_score}[/] points.  "
+              f"Visible checks passed: {vp}/{vt}.  Hidden checks passed: {hp}/{ht}.")
+    if report.used_cache:
+        out.print(f"[dim]{report.used_cache} command check(s) reused from the cache: "
+                  "nothing they depend on changed.[/]")
+    if report.status == "pass":
+        out.print("[bold green]All checks passed, hidden ones included.[/]")
+    else:
+        out.print("Run [bold]dlpath next[/] for what to do first.")

@@ -116,7 +116,7 @@ def _quiet_dvc() -> None:
 
 
 @contextmanager
-def _in_dir(path: Path) -> Iterator[None]:
+def in_dir(path: Path) -> Iterator[None]:
     # DVC's API resolves relative paths from the current directory, not from
     # the repository root: run every call from the root.
     old = os.getcwd()
@@ -132,7 +132,7 @@ def dvc_init(path: Path, remote_url: Path | None, *, no_scm: bool = False) -> No
     from dvc.repo import Repo
 
     _quiet_dvc()
-    with _in_dir(path):
+    with in_dir(path):
         repo = Repo.init(str(path), no_scm=no_scm)
         try:
             with repo.config.edit("repo") as conf:
@@ -150,12 +150,21 @@ def open_dvc(path: Path):
     from dvc.repo import Repo
 
     _quiet_dvc()
-    with _in_dir(path):
+    with in_dir(path):
         repo = Repo(str(path))
         try:
             yield repo
         finally:
             repo.close()
+
+
+def open_dvc_repo(path: Path):
+    """An open DVC repository; the caller closes it, and works from ``path``
+    (see :func:`in_dir`)."""
+    from dvc.repo import Repo
+
+    _quiet_dvc()
+    return Repo(str(path))
 
 
 def dvc_status(path: Path) -> dict:

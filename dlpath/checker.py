@@ -1,0 +1,227 @@
+"""``dlpath check``: evaluate a project's rubric and return a Report.
+
+Nothing here prints. The report is rendered as a table or as JSON by the CLI
+(see docs/check-json.md for the JSON). Results are recorded in the project
+(dlpath.results) for ``dlpath next``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from dlpath import checks, project, results, rubric, vcs
+from dlpath.errors import DlpathError, ExitCode
+
+JSON_FORMAT_VERSION = 1
+
+
+@dataclass
+class CheckReport:
+    milestone: str
+    id: str
+    kind: str
+    status: str
+    message: str
+    hint: str
+    score: int
+    max_score: int
+    visible: bool
+    seconds: float
+    cached: bool = False
+    output: str = ""
+
+
+@dataclass
+class MilestoneReport:
+    id: str
+    title: str
+    step: str
+    checks: list[CheckReport]
+
+    @property
+    def score(self) -> int:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> int:
+        return sum(c.max_score for c in self.checks)
+
+    @property
+    def status(self) -> str:
+        statuses = {c.status for c in self.checks}
+        if checks.ERROR in statuses:
+            return checks.ERROR
+        if checks.FAIL in statuses:
+            return checks.FAIL
+        if checks.SKIPPED in statuses:
+            return checks.SKIPPED
+        return checks.PASS
+
+
+@dataclass
+class Report:
+    root: Path
+    template: str | None
+    milestones: list[MilestoneReport]
+    tampered: list[str] = field(default_factory=list)
+
+    @property
+    def all_checks(self) -> list[CheckReport]:
+        return [c for m in self.milestones for c in m.checks]
+
+    @property
+    def score(self) -> int:
+        return sum(m.score for m in self.milestones)
+
+    @property
+    def max_score(self) -> int:
+        return sum(m.max_score for m in self.milestones)
+
+    def tally(self, visible: bool) -> tuple[int, int]:
+        group = [c for c in self.all_checks if c.visible == visible]
+        return sum(c.status == checks.PASS for c in group), len(group)
+
+    @property
+    def status(self) -> str:
+        statuses = {c.status for c in self.all_checks}
+        if checks.ERROR in statuses:
+            return checks.ERROR
+        if checks.FAIL in statuses:
+            return checks.FAIL
+        return checks.PASS
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.OK if self.status == checks.PASS else ExitCode.FAILURE)
+
+    @property
+    def used_cache(self) -> int:
+        return sum(c.cached for c in self.all_checks)
+
+    def to_json(self) -> dict[str, Any]:
+        visible_passed, visible_total = self.tally(True)
+        hidden_passed, hidden_total = self.tally(False)
+        return {
+            "format_version": JSON_FORMAT_VERSION,
+            "version": JSON_FORMAT_VERSION,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "project": str(self.root),
+            "template": self.template,
+            "tampered": self.tampered,
+            "visible": {"passed": visible_passed, "total": visible_total},
+            "hidden": {"passed": hidden_passed, "total": hidden_total},
+            "milestones": [
+                {"id": m.id, "title": m.title, "step": m.step, "status": m.status,
+                 "score": m.score, "max_score": m.max_score}
+                for m in self.milestones
+            ],
+            "tests": [
+                {
+                    "name": f"{c.milestone}/{c.id}",
+                    "milestone": c.milestone,
+                    "check": c.id,
+                    "kind": c.kind,
+                    "status": c.status,
+                    "message": c.message,
+                    "hint": c.hint if c.status != checks.PASS else None,
+                    "output": c.output,
+                    "score": c.score,
+                    "max_score": c.max_score,
+                    "visibility": "visible" if c.visible else "hidden",
+                    "time": round(c.seconds, 4),
+                    "cached": c.cached,
+                }
+                for c in self.all_checks
+            ],
+        }
+
+
+def _hide(outcome: checks.Outcome, check: rubric.Check) -> tuple[str, str]:
+    """A hidden check's failure says what is wrong, never the expected value."""
+    if check.visible or outcome.status == checks.SKIPPED:
+        return outcome.message, outcome.output
+    word = {checks.PASS: "passed", checks.FAIL: "failed"}.get(outcome.status, "could not run")
+    return f"hidden check {word}", ""
+
+
+def evaluate(root: Path, *, milestone: str | None = None, run_commands: bool = True,
+             record: bool = True) -> Report:
+    root = root.resolve()
+    if not root.is_dir():
+        raise DlpathError(f"'{root}' is not a directory.", exit_code=ExitCode.USAGE)
+    found = project.find_root(root)
+    if found is not None:
+        root = found
+    meta = project.load_meta(root)
+    the_rubric = rubric.load_for_project(root)
+    selected = [the_rubric.milestone(milestone)] if milestone else the_rubric.milestones
+    tampered = project.tampered(root, meta) if meta else []
+    state = results.load(root)
+    ctx = checks.Context(root=root, meta=meta, run_commands=run_commands, tampered=tampered,
+                         cache=dict(state.get("cache", {})))
+    reports = []
+    try:
+        with vcs.in_dir(root):
+            for m in selected:
+                check_reports = []
+                for check in m.checks:
+                    start = time.perf_counter()
+                    outcome = checks.run(ctx, check)
+                    message, output = _hide(outcome, check)
+                    check_reports.append(CheckReport(
+                        milestone=m.id, id=check.id, kind=check.kind, status=outcome.status,
+                        message=message, hint=check.hint, max_score=check.points,
+                        score=check.points if outcome.status == checks.PASS else 0,
+                        visible=check.visible, seconds=time.perf_counter() - start,
+                        cached=outcome.cached, output=output,
+                    ))
+                reports.append(MilestoneReport(id=m.id, title=m.title, step=m.step,
+                                               checks=check_reports))
+    finally:
+        ctx.close()
+    report = Report(root=root, template=meta.template if meta else None, milestones=reports,
+                    tampered=tampered)
+    if record:
+        _record(root, report, ctx.cache)
+    return report
+
+
+def _record(root: Path, report: Report, cache: dict[str, Any]) -> None:
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def change(state: dict[str, Any]) -> None:
+        state["cache"] = cache
+        for m in report.milestones:
+            if m.status == checks.SKIPPED:
+                continue  # not evaluated in full: neither a pass nor a failure
+            entry = state["milestones"].setdefault(
+                m.id, {"first_passed": None, "fail_count": 0, "last": None})
+            passed = m.status == checks.PASS
+            if passed and not entry["first_passed"]:
+                entry["first_passed"] = now
+            if not passed:
+                entry["fail_count"] = entry.get("fail_count", 0) + 1
+                entry["last_failed"] = now
+            entry["step"] = m.step
+            entry["last"] = {
+                "at": now, "status": m.status, "score": m.score, "max_score": m.max_score,
+                "failed_checks": [
+                    {"id": c.id, "hint": c.hint} for c in m.checks
+                    if c.status in (checks.FAIL, checks.ERROR)
+                ],
+            }
+
+    try:
+        results.update(root, change)
+    except OSError:
+        pass  # a read-only checkout still gets its report
+
+
+def as_dict(report: Report) -> dict[str, Any]:  # pragma: no cover - debugging aid
+    return asdict(report)

@@ -1,0 +1,511 @@
+"""The check kinds: each takes a :class:`Context` and a check's arguments and
+returns an :class:`Outcome`. None of them prints; none raises for a learner's
+mistake (a missing file is a failure with a message, not an exception).
+
+A check that cannot run at all (a metrics file that is not JSON, a command
+that cannot start) returns ``error``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dlpath import project
+from dlpath.fsutil import is_within
+from dlpath.rubric import Check
+
+PASS, FAIL, ERROR, SKIPPED = "pass", "fail", "error", "skipped"
+OUTPUT_LIMIT = 4000  # characters of a command's output kept in the report
+
+
+@dataclass
+class Outcome:
+    status: str
+    message: str
+    output: str = ""
+    cached: bool = False
+
+
+@dataclass
+class Context:
+    root: Path
+    meta: project.ProjectMeta | None
+    run_commands: bool = True
+    tampered: list[str] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)
+    _dvc: Any = None
+
+    # ------------------------------------------------------------- git
+    @cached_property
+    def git_repo(self):
+        from dlpath import vcs
+
+        return vcs.open_repo(self.root)
+
+    def git(self, *args: str) -> str:
+        return self.git_repo.git.execute(["git", *args])
+
+    def git_tracked(self, rel: str) -> list[str]:
+        return [p for p in self.git("ls-files", "--", rel).splitlines() if p]
+
+    # ------------------------------------------------------------- dvc
+    @property
+    def has_dvc(self) -> bool:
+        return (self.root / ".dvc").is_dir()
+
+    def dvc(self):
+        """The DVC repository, opened once per evaluation (closed by close())."""
+        if self._dvc is None:
+            from dlpath import vcs
+
+            self._dvc = vcs.open_dvc_repo(self.root)
+        return self._dvc
+
+    def close(self) -> None:
+        if self._dvc is not None:
+            self._dvc.close()
+            self._dvc = None
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+
+def _no_git(ctx: Context) -> Outcome | None:
+    if ctx.git_repo is None:
+        return Outcome(FAIL, "This project is not a git repository (run: git init).")
+    return None
+
+
+def _no_dvc(ctx: Context) -> Outcome | None:
+    if not ctx.has_dvc:
+        return Outcome(FAIL, "DVC is not initialised here (run: dvc init).")
+    return None
+
+
+# ------------------------------------------------------------------ files
+
+
+def file_exists(ctx: Context, path: str) -> Outcome:
+    matches = [p for p in ctx.root.glob(path) if is_within(p, ctx.root)]
+    if matches:
+        return Outcome(PASS, f"found {matches[0].relative_to(ctx.root).as_posix()}")
+    return Outcome(FAIL, f"no file matches {path}")
+
+
+def file_matches(ctx: Context, path: str, pattern: str | None = None,
+                 forbid: str | None = None, min_count: int = 1) -> Outcome:
+    target = ctx.path(path)
+    if not target.is_file() or not is_within(target, ctx.root):
+        return Outcome(FAIL, f"{path} does not exist")
+    text = target.read_text(encoding="utf-8", errors="replace")
+    if forbid is not None:
+        found = re.search(forbid, text, re.MULTILINE)
+        if found:
+            line = text.count("\n", 0, found.start()) + 1
+            return Outcome(FAIL, f"{path}:{line} still holds {found.group(0)!r}")
+    if pattern is not None:
+        count = len(re.findall(pattern, text, re.MULTILINE))
+        if count < min_count:
+            return Outcome(FAIL, f"{path} matches /{pattern}/ {count} time(s), "
+                                 f"needs {min_count}")
+    return Outcome(PASS, f"{path} is as required")
+
+
+# -------------------------------------------------------------------- git
+
+
+def git_commits(ctx: Context, min: int) -> Outcome:  # noqa: A002 - rubric field name
+    if (missing := _no_git(ctx)) is not None:
+        return missing
+    try:
+        count = int(ctx.git("rev-list", "--count", "HEAD")) - 1
+    except Exception:
+        count = -1
+    if count >= min:
+        return Outcome(PASS, f"{count} commit(s) beyond the first")
+    return Outcome(FAIL, f"{max(count, 0)} commit(s) beyond the first, needs {min}")
+
+
+def git_clean(ctx: Context) -> Outcome:
+    if (missing := _no_git(ctx)) is not None:
+        return missing
+    status = ctx.git("status", "--porcelain", "--untracked-files=all").splitlines()
+    if not status:
+        return Outcome(PASS, "nothing uncommitted")
+    shown = ", ".join(line[3:] for line in status[:5])
+    more = f" and {len(status) - 5} more" if len(status) > 5 else ""
+    return Outcome(FAIL, f"uncommitted changes: {shown}{more}")
+
+
+def git_tag(ctx: Context, pattern: str = "*") -> Outcome:
+    if (missing := _no_git(ctx)) is not None:
+        return missing
+    tags = [t.name for t in ctx.git_repo.tags if fnmatch.fnmatch(t.name, pattern)]
+    if tags:
+        return Outcome(PASS, f"tag {tags[0]}")
+    return Outcome(FAIL, f"no tag matches {pattern}")
+
+
+# -------------------------------------------------------------------- DVC
+
+
+def _outs(ctx: Context) -> list[Any]:
+    return list(ctx.dvc().index.outs)
+
+
+def _rel(ctx: Context, out: Any) -> str:
+    return Path(os.path.relpath(out.fs_path, ctx.root)).as_posix()
+
+
+def dvc_tracked(ctx: Context, path: str) -> Outcome:
+    if (missing := _no_dvc(ctx)) is not None:
+        return missing
+    want = path.rstrip("/")
+    tracked = [o for o in _outs(ctx)
+               if _rel(ctx, o) == want or _rel(ctx, o).startswith(want + "/")
+               or want.startswith(_rel(ctx, o) + "/")]
+    if not tracked:
+        return Outcome(FAIL, f"{path} is not a DVC output (dvc.yaml outs or dvc add)")
+    if ctx.git_repo is not None and ctx.git_tracked(want):
+        return Outcome(FAIL, f"{path} is tracked by git too: git rm -r --cached {want}")
+    return Outcome(PASS, f"{path} is versioned by DVC")
+
+
+def dvc_outputs_versioned(ctx: Context) -> Outcome:
+    """Every cached output exists, and none of them is tracked by git."""
+    if (missing := _no_dvc(ctx)) is not None:
+        return missing
+    outs = [o for o in _outs(ctx) if o.use_cache]
+    if not outs:
+        return Outcome(FAIL, "the pipeline declares no cached outputs")
+    absent = [_rel(ctx, o) for o in outs if not ctx.path(_rel(ctx, o)).exists()]
+    if absent:
+        return Outcome(FAIL, f"output(s) not produced yet: {', '.join(absent[:4])}")
+    if ctx.git_repo is not None:
+        in_git = [_rel(ctx, o) for o in outs if ctx.git_tracked(_rel(ctx, o))]
+        if in_git:
+            return Outcome(FAIL, f"committed to git instead of DVC: {', '.join(in_git[:4])}")
+    return Outcome(PASS, f"{len(outs)} output(s) versioned by DVC")
+
+
+def dvc_stage(ctx: Context, name: str) -> Outcome:
+    dvc_yaml = ctx.path("dvc.yaml")
+    if not dvc_yaml.is_file():
+        return Outcome(FAIL, "dvc.yaml does not exist")
+    try:
+        stages = (yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}).get("stages") or {}
+    except yaml.YAMLError as exc:
+        return Outcome(ERROR, f"dvc.yaml is not valid YAML: {exc}")
+    if name in stages:
+        return Outcome(PASS, f"stage {name} is defined")
+    return Outcome(FAIL, f"dvc.yaml has no stage {name!r}")
+
+
+def dvc_up_to_date(ctx: Context) -> Outcome:
+    if (missing := _no_dvc(ctx)) is not None:
+        return missing
+    if not ctx.path("dvc.lock").is_file():
+        return Outcome(FAIL, "the pipeline has never run (no dvc.lock)")
+    status = ctx.dvc().status()
+    if not status:
+        return Outcome(PASS, "dvc status: data and pipelines are up to date")
+    return Outcome(FAIL, f"changed since the last run: {', '.join(sorted(status)[:4])}")
+
+
+def dvc_pushed(ctx: Context) -> Outcome:
+    if (missing := _no_dvc(ctx)) is not None:
+        return missing
+    if not ctx.path("dvc.lock").is_file() and not any(
+        p.is_file() for p in ctx.root.glob("**/*.dvc")
+    ):
+        return Outcome(FAIL, "nothing versioned by DVC yet (run the pipeline first)")
+    try:
+        status = ctx.dvc().status(cloud=True)
+    except Exception as exc:  # no remote, unreachable remote
+        return Outcome(ERROR, f"cannot compare with the remote: {_first_line(exc)}")
+    if not status:
+        return Outcome(PASS, "every output is in the remote")
+    return Outcome(FAIL, f"{len(status)} output(s) not pushed")
+
+
+# ---------------------------------------------------------------- metrics
+
+
+class _MetricError(Exception):
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.outcome = Outcome(status, message)
+
+
+def _read_metrics(ctx: Context, file: str) -> Any:
+    path = ctx.path(file)
+    if not path.is_file():
+        raise _MetricError(FAIL, f"{file} does not exist yet (run: dvc repro)")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if not text.strip():
+        raise _MetricError(ERROR, f"{file} is empty")
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise _MetricError(ERROR, f"{file} is neither JSON nor YAML") from None
+    if not isinstance(data, (dict, list)):
+        raise _MetricError(ERROR, f"{file} is neither JSON nor YAML metrics")
+    return data
+
+
+def _lookup(data: Any, file: str, key: str) -> float:
+    node = data
+    for part in key.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise _MetricError(FAIL, f"{file} has no metric {key}")
+    if isinstance(node, bool) or not isinstance(node, (int, float)):
+        raise _MetricError(ERROR, f"{file}: {key} is not a number ({node!r})")
+    if math.isnan(node) or math.isinf(node):
+        raise _MetricError(FAIL, f"{file}: {key} is {node} (did training diverge?)")
+    return float(node)
+
+
+def _compare(actual: float, op: str, value: float, tolerance: float = 0.0) -> bool:
+    if op == "==":
+        return abs(actual - value) <= tolerance
+    return {">=": actual >= value, "<=": actual <= value,
+            ">": actual > value, "<": actual < value}[op]
+
+
+def metric(ctx: Context, file: str, key: str, op: str, value: float,
+           tolerance: float = 0.0) -> Outcome:
+    try:
+        actual = _lookup(_read_metrics(ctx, file), file, key)
+    except _MetricError as exc:
+        return exc.outcome
+    ok = _compare(actual, op, value, tolerance)
+    return Outcome(PASS if ok else FAIL, f"{key} = {actual:g} (needs {op} {value:g})")
+
+
+def metric_ratio(ctx: Context, file: str, numerator: str, denominator: str, op: str,
+                 value: float) -> Outcome:
+    try:
+        data = _read_metrics(ctx, file)
+        top, bottom = _lookup(data, file, numerator), _lookup(data, file, denominator)
+    except _MetricError as exc:
+        return exc.outcome
+    if bottom == 0:
+        return Outcome(ERROR, f"{denominator} is 0: the ratio is undefined")
+    ratio = top / bottom
+    ok = _compare(ratio, op, value)
+    return Outcome(PASS if ok else FAIL,
+                   f"{numerator} / {denominator} = {ratio:.3g} (needs {op} {value:g})")
+
+
+# ----------------------------------------------------------------- params
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        flat.update(_flatten(value, f"{prefix}{key}."))
+    return {k.rstrip("."): v for k, v in flat.items()}
+
+
+def _changed(before: dict, after: dict, keys: list[str] | None) -> list[str]:
+    names = keys or sorted(set(before) | set(after))
+    return [k for k in names if before.get(k) != after.get(k)]
+
+
+def params_changed(ctx: Context, keys: list[str] | None = None,
+                   experiment: bool = False) -> Outcome:
+    if (missing := _no_git(ctx)) is not None:
+        return missing
+    try:
+        first = ctx.git("rev-list", "--max-parents=0", "HEAD").split()[0]
+        defaults = _flatten(yaml.safe_load(ctx.git("show", f"{first}:params.yaml")) or {})
+    except Exception:
+        return Outcome(FAIL, "params.yaml is not in the first commit")
+    candidates: list[tuple[str, str]] = []
+    refs = ctx.git("for-each-ref", "--format=%(objectname) %(refname)", "refs/exps")
+    for line in refs.splitlines():
+        sha, ref = line.split(" ", 1)
+        parts = ref.split("/")
+        if len(parts) == 5 and parts[2] != "exec":  # refs/exps/<ab>/<baseline>/<name>
+            candidates.append((f"experiment {parts[-1]}", sha))
+    if not experiment:
+        candidates.append(("params.yaml", "WORKSPACE"))
+    for label, sha in candidates:
+        try:
+            if sha == "WORKSPACE":
+                text = ctx.path("params.yaml").read_text(encoding="utf-8")
+            else:
+                text = ctx.git("show", f"{sha}:params.yaml")
+            changed = _changed(defaults, _flatten(yaml.safe_load(text) or {}), keys)
+        except Exception:
+            continue
+        if changed:
+            return Outcome(PASS, f"{label} changes {', '.join(changed[:4])}")
+    if experiment:
+        return Outcome(FAIL, "no DVC experiment with changed params "
+                             "(run: dvc exp run --set-param KEY=VALUE)")
+    return Outcome(FAIL, "params are still the template's defaults")
+
+
+# --------------------------------------------------------------- commands
+
+
+def _input_files(ctx: Context, inputs: list[str] | None) -> list[Path]:
+    if inputs:
+        files = {p for pattern in inputs for p in ctx.root.glob(pattern) if p.is_file()}
+    elif ctx.git_repo is not None:
+        listed = ctx.git("ls-files", "-co", "--exclude-standard").splitlines()
+        files = {ctx.path(p) for p in listed if ctx.path(p).is_file()}
+    else:
+        files = {p for p in ctx.root.rglob("*") if p.is_file() and ".dlpath" not in p.parts}
+    state = ctx.path(".dlpath/state.json")
+    return sorted(f for f in files if f != state and not f.name.startswith("state.json"))
+
+
+def cache_key(check: Check, extra: str, files: list[Path], root: Path) -> str:
+    digest = hashlib.sha256(json.dumps([check.kind, check.args, extra], sort_keys=True,
+                                       default=str).encode())
+    for f in files:
+        digest.update(f.relative_to(root).as_posix().encode())
+        digest.update(hashlib.sha256(f.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def run_bounded(cmd: list[str] | str, cwd: Path, timeout: float,
+                env: dict[str, str] | None = None) -> tuple[int | None, str, float]:
+    """Run a command in its own process group; return (exit code or None on
+    timeout, the tail of its output, seconds). Output goes to a temporary file,
+    so megabytes of it never sit in memory."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as sink:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, shell=isinstance(cmd, str),
+                                start_new_session=True, env=env)
+        try:
+            code: int | None = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            code = None
+        size = sink.seek(0, os.SEEK_END)
+        sink.seek(max(0, size - OUTPUT_LIMIT))
+        tail = sink.read().decode("utf-8", errors="replace")
+        if size > OUTPUT_LIMIT:
+            tail = f"[... {size - OUTPUT_LIMIT} bytes cut ...]\n" + tail
+    return code, tail, time.perf_counter() - start
+
+
+def _command_env(ctx: Context) -> dict[str, str]:
+    env = os.environ.copy()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ctx.root), env.get("PYTHONPATH")]))
+    env.setdefault("DVC_NO_ANALYTICS", "1")
+    # `python` in a command is the interpreter dlpath runs under.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def _run_cached(ctx: Context, check: Check, cmd, timeout: float, inputs, extra: str) -> Outcome:
+    key_id = f"{check.kind}:{check.id}:{extra}"
+    digest = cache_key(check, extra, _input_files(ctx, inputs), ctx.root)
+    hit = ctx.cache.get(key_id)
+    if hit and hit.get("inputs") == digest:
+        return Outcome(hit["status"], hit["message"], hit.get("output", ""), cached=True)
+    code, output, seconds = run_bounded(cmd, ctx.root, timeout, _command_env(ctx))
+    if code is None:
+        outcome = Outcome(FAIL, f"timed out after {timeout:g} s", output)
+    elif code == 0:
+        outcome = Outcome(PASS, f"passed in {seconds:.1f} s", output)
+    else:
+        outcome = Outcome(FAIL, f"exited with {code}", output)
+    ctx.cache[key_id] = {"inputs": digest, "status": outcome.status,
+                         "message": outcome.message, "output": outcome.output}
+    return outcome
+
+
+def command(ctx: Context, check: Check, run: str, timeout: float = 300,
+            inputs: list[str] | None = None, uses_tests: bool = False) -> Outcome:
+    if uses_tests and ctx.tampered:
+        edited = [f for f in ctx.tampered if f.startswith("tests/")]
+        if edited:
+            return Outcome(FAIL, "does not count: the tests it runs were edited "
+                                 f"({', '.join(edited[:3])}); restore them with "
+                                 "git checkout $(git rev-list --max-parents=0 HEAD) -- "
+                                 f"{' '.join(edited[:3])}")
+    return _run_cached(ctx, check, run, timeout, inputs, extra=run)
+
+
+def package_tests(ctx: Context, check: Check, tests: str, timeout: float = 300) -> Outcome:
+    from dlpath import templates
+
+    if ctx.meta is None:
+        return Outcome(ERROR, "package tests need a project made by 'dlpath new'")
+    folder = templates.get(ctx.meta.template).path
+    test_file = folder / tests
+    if not test_file.is_file():
+        return Outcome(ERROR, f"dlpath's packaged test {tests} is missing (reinstall dlpath)")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
+           str(ctx.root), "-c", os.devnull, str(test_file)]
+    outcome = _run_cached(ctx, check, cmd, timeout, None, extra=tests)
+    return outcome
+
+
+RUNNERS: dict[str, Callable[..., Outcome]] = {
+    "file_exists": file_exists,
+    "file_matches": file_matches,
+    "git_commits": git_commits,
+    "git_clean": git_clean,
+    "git_tag": git_tag,
+    "dvc_tracked": dvc_tracked,
+    "dvc_outputs_versioned": dvc_outputs_versioned,
+    "dvc_stage": dvc_stage,
+    "dvc_up_to_date": dvc_up_to_date,
+    "dvc_pushed": dvc_pushed,
+    "metric": metric,
+    "metric_ratio": metric_ratio,
+    "params_changed": params_changed,
+    "command": command,
+    "package_tests": package_tests,
+}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def run(ctx: Context, check: Check) -> Outcome:
+    """Run one check; any unexpected exception is the check's `error`, not a crash."""
+    if check.runs_commands and not ctx.run_commands:
+        return Outcome(SKIPPED, "skipped (--no-commands)")
+    fn = RUNNERS[check.kind]
+    try:
+        if check.runs_commands:
+            return fn(ctx, check, **check.args)
+        return fn(ctx, **check.args)
+    except Exception as exc:
+        return Outcome(ERROR, f"could not run: {_first_line(exc)}")
