@@ -250,7 +250,7 @@ def test_rubric_errors_name_file_line_and_field(bad, field, tmp_path, runner):
     result = runner.invoke(app, ["check", str(tmp_path)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
-    assert f"rubric.yaml:7: milestones[m].checks[x]" in result.stderr
+    assert "rubric.yaml:7: milestones[m].checks[x]" in result.stderr
     assert f".{field}" in result.stderr or field in result.stderr
 
 
