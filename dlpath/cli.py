@@ -14,6 +14,7 @@ import typer
 from dlpath import __version__
 from dlpath.commands import check as check_cmd
 from dlpath.commands import new as new_cmd
+from dlpath.commands import tutor as tutor_cmd
 
 app = typer.Typer(
     name="dlpath",
@@ -48,6 +49,10 @@ def root(
 app.command("new")(new_cmd.new)
 app.command("templates")(new_cmd.templates_)
 app.command("check")(check_cmd.check)
+app.command("next")(tutor_cmd.next_)
+app.command("roadmap")(tutor_cmd.roadmap_)
+app.command("done")(tutor_cmd.done)
+app.command("undo")(tutor_cmd.undo)
 
 
 def main() -> None:

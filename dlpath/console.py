@@ -117,3 +117,33 @@ def render_report(report) -> None:
         out.print("[bold green]All checks passed, hidden ones included.[/]")
     else:
         out.print("Run [bold]dlpath next[/] for what to do first.")
+
+
+def render_suggestion(s) -> None:
+    label = {"practice": "Deliberate practice", "review": "Spaced review",
+             "paper": "Implement a paper", "finished": "Finished"}.get(s.kind, "Next")
+    out.print(f"[bold cyan]{label}:[/] [bold]{escape(s.title)}[/]")
+    out.print(f"[dim]Why:[/] {escape(s.why)}")
+    out.print(f"[dim]Do:[/]  {escape(s.do)}")
+    out.print(f"[dim]Run:[/] [bold]{escape(s.command)}[/]")
+
+
+def render_roadmap(view) -> None:
+    from rich.tree import Tree
+
+    tree = Tree("[bold]dlpath roadmap[/]")
+    for phase in view.roadmap.phases:
+        done = sum(s.id in view.done for s in phase.steps)
+        total = len(phase.steps)
+        filled = round(20 * done / total) if total else 0
+        bar = "█" * filled + "░" * (20 - filled)
+        branch = tree.add(f"[bold]{escape(phase.title)}[/]  {bar} {done}/{total}")
+        for step in phase.steps:
+            if step.id in view.done:
+                branch.add(f"[green]✓ {escape(step.title)}[/] [dim]({step.id})[/]")
+            elif step.id == view.current:
+                branch.add(f"[bold yellow]→ {escape(step.title)}[/] [dim]({step.id}, "
+                           f"{escape(step.effort)})[/]")
+            else:
+                branch.add(f"  {escape(step.title)} [dim]({step.id})[/]")
+    out.print(tree)
