@@ -26,7 +26,9 @@ from .model import DigitsMLP
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 # torch 2.13 warns that its quantized tensors are deprecated (see the module docstring).
-warnings.filterwarnings("ignore", message=".*(torch.ao.quantization|quantize_per|quantized|reduce_range).*")
+warnings.filterwarnings(
+    "ignore", message=".*(torch.ao.quantization|quantize_per|quantized|reduce_range).*"
+)
 warnings.filterwarnings("ignore", message=".*TypedStorage is deprecated.*")
 
 
