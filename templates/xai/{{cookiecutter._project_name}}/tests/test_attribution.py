@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from {{ cookiecutter._package_name }}.attribution import METHODS, attribute
-from {{ cookiecutter._package_name }}.model import DigitsCNN
+from {{ cookiecutter._package_name }}.cnn import DigitsCNN
 from {{ cookiecutter._package_name }}.sanity import area, deletion_curve, rank_correlation
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from captum.attr import IntegratedGradients, Saliency
 
+from .cnn import DigitsCNN
 from .common import load_params
-from .model import DigitsCNN
 
 
 def load_model(path: str = "models/cnn.pt") -> DigitsCNN:

@@ -15,8 +15,8 @@ import torch
 from scipy.stats import spearmanr
 
 from .attribution import attribute, load_model
+from .cnn import DigitsCNN
 from .common import load_params, load_split, set_seed, write_csv, write_json
-from .model import DigitsCNN
 
 
 def randomised_copy(model: DigitsCNN, seed: int) -> DigitsCNN:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .cnn import DigitsCNN
 from .common import (
     init_distributed,
     load_params,
@@ -14,7 +15,6 @@ from .common import (
     write_csv,
     write_json,
 )
-from .model import DigitsCNN
 
 
 def main() -> None:

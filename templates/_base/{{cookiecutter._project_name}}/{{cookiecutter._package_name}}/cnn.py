@@ -1,4 +1,4 @@
-"""A small convolutional network for the 8x8 digits."""
+"""A small convolutional network for 8x8 single-channel images (the digits)."""
 
 from __future__ import annotations
 
