@@ -167,7 +167,10 @@ def git_tag(ctx: Context, pattern: str = "*") -> Outcome:
 
 
 def _outs(ctx: Context) -> list[Any]:
-    return list(ctx.dvc().index.outs)
+    # Building DVC's index costs ~0.14 s: once per evaluation.
+    if "_outs" not in ctx.__dict__:
+        ctx.__dict__["_outs"] = list(ctx.dvc().index.outs)
+    return ctx.__dict__["_outs"]
 
 
 def _rel(ctx: Context, out: Any) -> str:
