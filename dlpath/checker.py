@@ -19,6 +19,15 @@ from dlpath.errors import DlpathError, ExitCode
 JSON_FORMAT_VERSION = 1
 
 
+def _worst(statuses) -> str:
+    """error beats fail beats skipped beats pass."""
+    found = set(statuses)
+    for status in (checks.ERROR, checks.FAIL, checks.SKIPPED):
+        if status in found:
+            return status
+    return checks.PASS
+
+
 @dataclass
 class CheckReport:
     milestone: str
@@ -52,14 +61,7 @@ class MilestoneReport:
 
     @property
     def status(self) -> str:
-        statuses = {c.status for c in self.checks}
-        if checks.ERROR in statuses:
-            return checks.ERROR
-        if checks.FAIL in statuses:
-            return checks.FAIL
-        if checks.SKIPPED in statuses:
-            return checks.SKIPPED
-        return checks.PASS
+        return _worst(c.status for c in self.checks)
 
 
 @dataclass
@@ -87,12 +89,9 @@ class Report:
 
     @property
     def status(self) -> str:
-        statuses = {c.status for c in self.all_checks}
-        if checks.ERROR in statuses:
-            return checks.ERROR
-        if checks.FAIL in statuses:
-            return checks.FAIL
-        return checks.PASS
+        # Skipped checks do not fail a run (`--no-commands`).
+        worst = _worst(c.status for c in self.all_checks)
+        return checks.PASS if worst == checks.SKIPPED else worst
 
     @property
     def exit_code(self) -> int:

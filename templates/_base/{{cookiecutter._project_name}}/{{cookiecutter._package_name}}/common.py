@@ -215,3 +215,32 @@ def model_size_bytes(model: nn.Module, path: str | Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), path)
     return path.stat().st_size
+
+
+def train_stage(make_model: Callable[[dict[str, Any]], nn.Module], model_path: str) -> None:
+    """The `train` stage every template shares: read params, train on
+    data/prepared, save the model, the metrics and the training curve.
+
+    ``make_model`` builds the network from the `train` params.
+    """
+    params = load_params()
+    cfg = params["train"]
+    set_seed(params["seed"])
+    dist = init_distributed()
+    train = load_split("data/prepared/train.npz")
+    val = load_split("data/prepared/val.npz")
+    model, history = train_classifier(
+        make_model(cfg),
+        tensors(train["x"], train["y"]),
+        tensors(val["x"], val["y"]),
+        epochs=cfg["epochs"], lr=cfg["lr"], batch_size=cfg["batch_size"],
+        weight_decay=cfg.get("weight_decay", 0.0), seed=params["seed"], dist=dist,
+    )
+    if dist.is_main:
+        save_torch(model.cpu().state_dict(), model_path)
+        write_csv("metrics/train_log.csv", history)
+        write_json("metrics/train.json", {"val_acc": history[-1]["val_acc"],
+                                          "device": str(dist.device),
+                                          "processes": dist.world_size})
+        print(f"val accuracy {history[-1]['val_acc']:.3f} on {dist.device}")
+    shutdown_distributed(dist)
