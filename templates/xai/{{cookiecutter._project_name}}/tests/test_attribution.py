@@ -1,11 +1,19 @@
 """Fast checks of the attribution code (no pipeline run)."""
 
 import numpy as np
+import pytest
 import torch
 
 from {{ cookiecutter._package_name }}.attribution import METHODS, attribute
 from {{ cookiecutter._package_name }}.cnn import DigitsCNN
-from {{ cookiecutter._package_name }}.sanity import area, deletion_curve, rank_correlation
+from {{ cookiecutter._package_name }}.explain import heatmap_grid
+from {{ cookiecutter._package_name }}.report import render
+from {{ cookiecutter._package_name }}.sanity import (
+    area,
+    deletion_curve,
+    randomised_copy,
+    rank_correlation,
+)
 
 
 def model():
@@ -20,6 +28,11 @@ def test_attributions_have_the_input_shape():
         assert attribute(model(), x, target, method, steps=8).shape == x.shape
 
 
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="unknown attribution method"):
+        attribute(model(), torch.rand(1, 1, 8, 8), torch.tensor([0]), "lime")
+
+
 def test_integrated_gradients_is_complete():
     m = model()
     x = torch.rand(2, 1, 8, 8)
@@ -30,9 +43,24 @@ def test_integrated_gradients_is_complete():
     assert torch.allclose(attr.flatten(1).sum(1), gap, atol=0.05)
 
 
-def test_rank_correlation_of_identical_maps_is_one():
+def test_randomised_copy_changes_every_weight_and_keeps_the_original():
+    m = model()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    fresh = randomised_copy(m, seed=1)
+    for key, value in fresh.state_dict().items():
+        assert value.shape == before[key].shape
+        if key.endswith("weight"):
+            assert not torch.equal(value, before[key]), key
+    for key, value in m.state_dict().items():
+        assert torch.equal(value, before[key])
+    assert torch.equal(randomised_copy(m, seed=1).head[-1].weight, fresh.head[-1].weight)
+
+
+def test_rank_correlation_of_identical_maps_is_one_and_of_opposite_maps_minus_one():
     a = np.random.default_rng(0).normal(size=(4, 1, 8, 8))
     assert abs(rank_correlation(a, a) - 1.0) < 1e-9
+    assert abs(rank_correlation(a, -a) + 1.0) < 1e-9
+    assert abs(rank_correlation(a, -a, absolute=True) - 1.0) < 1e-9
 
 
 def test_deletion_curve_starts_at_full_accuracy_and_area_is_a_mean():
@@ -43,3 +71,22 @@ def test_deletion_curve_starts_at_full_accuracy_and_area_is_a_mean():
     curve = deletion_curve(m, x, y, order, steps=4)
     assert len(curve) == 5 and curve[0] == 1.0
     assert area([1.0, 1.0, 1.0]) == 1.0
+    assert area([1.0, 0.0]) == 0.5
+
+
+def test_heatmap_grid_writes_a_png(tmp_path):
+    x = np.random.default_rng(0).random((3, 1, 8, 8))
+    heatmap_grid(x, x - 0.5, [1, 2, 3], [1, 2, 4], "test", tmp_path / "h.png")
+    assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_embeds_the_figures_and_the_numbers():
+    sanity = {"examples": 10, "model_accuracy": 0.9,
+              "randomisation": {"spearman": 0.1, "spearman_abs": 0.8},
+              "deletion": {"attribution_auc": 0.2, "random_auc": 0.6, "auc_gap": 0.4}}
+    text = render(sanity, {"val_acc": 0.95})
+    for method in METHODS:
+        assert f"(figures/{method}.png)" in text
+    assert "(figures/deletion_curve.png)" in text and "(figures/randomisation.png)" in text
+    assert "| 0.100 |" in text and "| 0.200 |" in text
+    assert "FAILS" not in text

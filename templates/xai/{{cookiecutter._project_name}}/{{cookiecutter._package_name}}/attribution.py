@@ -14,26 +14,30 @@ from captum.attr import IntegratedGradients, Saliency
 from .cnn import DigitsCNN
 from .common import load_params
 
+METHODS = ("integrated_gradients", "saliency")
 
-def load_model(path: str = "models/cnn.pt") -> DigitsCNN:
+
+def load_model(path: str = "models/cnn.pt", device: torch.device | None = None) -> DigitsCNN:
     params = load_params()
     model = DigitsCNN(params["train"]["channels"])
-    model.load_state_dict(torch.load(path, weights_only=True))
-    return model.eval()
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model.to(device or torch.device("cpu")).eval()
 
 
 def attribute(model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor,
               method: str = "integrated_gradients", steps: int = 32) -> torch.Tensor:
-    """Attributions with the shape of ``x`` for class ``target`` of each example."""
-    x = x.clone().requires_grad_(True)
+    """Attributions with the shape of ``x`` for class ``target`` of each example.
+
+    Runs on the model's device and returns a CPU tensor.
+    """
+    device = next(model.parameters()).device
+    x = x.to(device).clone().requires_grad_(True)
+    target = target.to(device)
     if method == "integrated_gradients":
         attr = IntegratedGradients(model).attribute(
             x, baselines=torch.zeros_like(x), target=target, n_steps=steps)
     elif method == "saliency":
         attr = Saliency(model).attribute(x, target=target, abs=True)
     else:
-        raise ValueError(f"unknown attribution method {method!r}")
-    return attr.detach()
-
-
-METHODS = ("integrated_gradients", "saliency")
+        raise ValueError(f"unknown attribution method {method!r}; known: {', '.join(METHODS)}")
+    return attr.detach().cpu()

@@ -10,18 +10,36 @@
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-from scipy.stats import spearmanr
+import copy
+from pathlib import Path
 
-from .attribution import attribute, load_model
-from .cnn import DigitsCNN
-from .common import load_params, load_split, set_seed, write_csv, write_json
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
+
+from .attribution import attribute, load_model  # noqa: E402
+from .common import (  # noqa: E402
+    load_params,
+    load_split,
+    pick_device,
+    set_seed,
+    set_threads,
+    write_csv,
+    write_json,
+)
 
 
-def randomised_copy(model: DigitsCNN, seed: int) -> DigitsCNN:
-    torch.manual_seed(seed + 1)
-    fresh = DigitsCNN(model.features[0].out_channels)
+def randomised_copy(model: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """The same architecture with every layer re-initialised (seeded)."""
+    torch.manual_seed(seed)
+    fresh = copy.deepcopy(model)
+    for module in fresh.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
     return fresh.eval()
 
 
@@ -45,7 +63,9 @@ def rank_correlation(a: np.ndarray, b: np.ndarray, absolute: bool = False) -> fl
 @torch.no_grad()
 def deletion_curve(model, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor,
                    steps: int) -> list[float]:
-    """Accuracy after removing (zeroing) the first k pixels of ``order``, k = 0..64."""
+    """Accuracy after removing (zeroing) the first k pixels of ``order``, for
+    k = 0, 64/steps, ..., 64."""
+    device = next(model.parameters()).device
     flat = x.flatten(1)
     accs = []
     for step in range(steps + 1):
@@ -53,7 +73,8 @@ def deletion_curve(model, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor,
         masked = flat.clone()
         if k:
             masked.scatter_(1, order[:, :k], 0.0)
-        accs.append(float((model(masked.view_as(x)).argmax(1) == y).float().mean()))
+        preds = model(masked.view_as(x).to(device)).argmax(1).cpu()
+        accs.append(float((preds == y).float().mean()))
     return accs
 
 
@@ -63,23 +84,60 @@ def area(curve: list[float]) -> float:
     return float(((values[1:] + values[:-1]) / 2).mean())
 
 
+def plot_randomisation(x, trained, randomised, path: Path, n: int = 6) -> None:
+    rows = (("input", x), ("trained model", trained), ("randomised model", randomised))
+    fig, axes = plt.subplots(3, n, figsize=(1.4 * n, 4.4), squeeze=False)
+    for r, (name, images) in enumerate(rows):
+        for i in range(n):
+            image = images[i, 0].numpy()
+            if r == 0:
+                axes[r, i].imshow(image, cmap="gray")
+            else:
+                limit = float(np.abs(image).max()) or 1.0
+                axes[r, i].imshow(image, cmap="bwr", vmin=-limit, vmax=limit)
+            axes[r, i].axis("off")
+        axes[r, 0].set_title(name, fontsize=8, loc="left")
+    fig.suptitle("Integrated Gradients before and after randomising the weights", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_deletion(rows: list[dict], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    fraction = [r["removed_fraction"] for r in rows]
+    ax.plot(fraction, [r["attribution_acc"] for r in rows], "o-", label="most-attributed first")
+    ax.plot(fraction, [r["random_acc"] for r in rows], "s--", label="random order")
+    ax.set_xlabel("fraction of pixels removed")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main() -> None:
     params = load_params()
     cfg = params["sanity"]
+    set_threads(params)
     set_seed(params["seed"])
-    model = load_model()
+    model = load_model(device=pick_device())
     test = load_split("data/prepared/test.npz")
     x = torch.as_tensor(test["x"][: cfg["examples"]])
     y = torch.as_tensor(test["y"][: cfg["examples"]])
     steps = params["explain"]["ig_steps"]
 
+    # Explain the true class, so the trained and the random model explain the same thing.
     trained = attribute(model, x, y, "integrated_gradients", steps)
-    random_model = randomised_copy(model, params["seed"])
+    random_model = randomised_copy(model, params["seed"] + 1)
     randomised = attribute(random_model, x, y, "integrated_gradients", steps)
     rho = rank_correlation(trained.numpy(), randomised.numpy())
     rho_abs = rank_correlation(trained.numpy(), randomised.numpy(), absolute=True)
+    plot_randomisation(x, trained, randomised, Path("figures/randomisation.png"))
 
-    by_attr = trained.abs().flatten(1).argsort(dim=1, descending=True)
+    by_attr = trained.abs().flatten(1).argsort(dim=1, descending=True, stable=True)
     generator = torch.Generator().manual_seed(params["seed"])
     by_chance = torch.stack([torch.randperm(64, generator=generator) for _ in range(len(x))])
     attr_curve = deletion_curve(model, x, y, by_attr, cfg["deletion_steps"])
@@ -88,17 +146,23 @@ def main() -> None:
              "attribution_acc": round(a, 4), "random_acc": round(r, 4)}
             for i, (a, r) in enumerate(zip(attr_curve, rand_curve, strict=True))]
     write_csv("metrics/deletion_curve.csv", rows)
+    plot_deletion(rows, Path("figures/deletion_curve.png"))
+
+    attribution_auc, random_auc = round(area(attr_curve), 4), round(area(rand_curve), 4)
     metrics = {
+        "examples": len(x),
+        "model_accuracy": round(attr_curve[0], 4),
         "randomisation": {"spearman": round(rho, 4), "spearman_abs": round(rho_abs, 4)},
         "deletion": {
-            "attribution_auc": round(area(attr_curve), 4),
-            "random_auc": round(area(rand_curve), 4),
+            "attribution_auc": attribution_auc,
+            "random_auc": random_auc,
+            "auc_gap": round(random_auc - attribution_auc, 4),
         },
     }
-    metrics["deletion"]["auc_gap"] = round(
-        metrics["deletion"]["random_auc"] - metrics["deletion"]["attribution_auc"], 4)
     write_json("metrics/sanity.json", metrics)
-    print(f"randomisation Spearman {rho:.3f}; deletion AUC {metrics['deletion']}")
+    print(f"randomisation: Spearman {rho:.3f} (trained vs random model; low is good)")
+    print(f"deletion AUC: {attribution_auc:.3f} by attribution, {random_auc:.3f} at random "
+          "(lower is more faithful)")
 
 
 if __name__ == "__main__":
