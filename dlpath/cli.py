@@ -53,6 +53,7 @@ app.command("next")(tutor_cmd.next_)
 app.command("roadmap")(tutor_cmd.roadmap_)
 app.command("done")(tutor_cmd.done)
 app.command("undo")(tutor_cmd.undo)
+app.command("reset")(tutor_cmd.reset)
 
 
 def main() -> None:

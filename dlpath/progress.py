@@ -1,16 +1,23 @@
 """The learner's progress across projects: ``progress.json`` in the per-user
 dlpath directory (platformdirs; ``DLPATH_HOME`` overrides it).
 
-Versioned with migrations; written atomically; a file that cannot be read is
-backed up beside itself and reported, never silently dropped.
+Versioned with migrations (:data:`MIGRATIONS` maps a version to the function
+that lifts it one version up); written atomically; a file that cannot be
+read is moved aside to ``progress.json.corrupt-<time>`` and reported, never
+silently dropped.
 
-Format 2::
+Format 3 (current)::
 
-    {"format_version": 2,
-     "steps": {"<step id>": {"done_at": "<iso time>"}},
-     "next_calls": 12}
+    {"format_version": 3,
+     "steps": {"<step id>": {"done_at": "<iso time>", "by": "learner" | "check"}},
+     "next_calls": 12,
+     "practice": {"<step id>": {"fail_count": 3, "last_failed": "<iso time>",
+                                "reviews": 1, "last_review": "<iso time>" | null}}}
 
-Format 1 (the first layout) was ``{"format_version": 1, "done": ["<step id>", ...]}``.
+``practice`` holds the concepts whose checks failed more than once: they come
+back as short review items on a spaced schedule (see dlpath.tutor).
+Format 2 had no ``practice``; format 1 was ``{"format_version": 1, "done":
+["<step id>", ...], "updated": "<iso time>"}``.
 """
 
 from __future__ import annotations
@@ -23,43 +30,77 @@ from pathlib import Path
 from typing import Any
 
 from dlpath import resources
+from dlpath.errors import DlpathError
 from dlpath.fsutil import atomic_write_json
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     stamp = data.get("updated") or "1970-01-01T00:00:00+00:00"
-    return {"format_version": 2, "steps": {s: {"done_at": stamp} for s in data.get("done", [])},
+    done = data.get("done", [])
+    if not isinstance(done, list):
+        raise ValueError("'done' must be a list of step ids")
+    return {"format_version": 2, "steps": {s: {"done_at": stamp} for s in done},
             "next_calls": 0}
 
 
-#: from-version -> function returning the next version's data
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "format_version": 3, "practice": {}}
+
+
+#: from-version -> function returning the data in the next version
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 @dataclass
 class Progress:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_calls: int = 0
+    practice: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: problems met while loading (a corrupt file), for the CLI to show
     warnings: list[str] = field(default_factory=list)
+    #: the version the file was in before migration (None: no file)
+    loaded_version: int | None = None
 
     def is_done(self, step_id: str) -> bool:
         return step_id in self.steps
 
     def to_json(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION, "steps": self.steps,
-                "next_calls": self.next_calls}
+                "next_calls": self.next_calls, "practice": self.practice}
 
 
-def migrate(data: dict[str, Any]) -> dict[str, Any]:
+class NewerFormat(DlpathError):
+    """A progress file written by a newer dlpath: never overwrite it."""
+
+
+def migrate(data: Any) -> dict[str, Any]:
+    """Lift ``data`` to the current format, one version at a time."""
+    if not isinstance(data, dict):
+        raise ValueError("the file does not hold a JSON object")
     version = data.get("format_version")
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise NewerFormat(
+            f"Your progress file is format {version}, newer than this dlpath knows "
+            f"({FORMAT_VERSION}); it was left as it is.",
+            hint="Upgrade dlpath: pip install -U dlpath",
+        )
     while version != FORMAT_VERSION:
         if version not in MIGRATIONS:
             raise ValueError(f"unknown format_version {version!r}")
         data = MIGRATIONS[version](data)
         version = data["format_version"]
     return data
+
+
+def _validate(data: dict[str, Any]) -> None:
+    for name in ("steps", "practice"):
+        if not isinstance(data.get(name), dict) or not all(
+                isinstance(v, dict) for v in data[name].values()):
+            raise ValueError(f"'{name}' must map step ids to objects")
+    if isinstance(data.get("next_calls"), bool) or not isinstance(data.get("next_calls", 0), int):
+        raise ValueError("'next_calls' must be an integer")
 
 
 def _backup(path: Path) -> Path:
@@ -78,14 +119,22 @@ def load(path: Path | None = None) -> Progress:
     if not path.exists():
         return Progress()
     try:
-        data = migrate(json.loads(path.read_text(encoding="utf-8")))
-        return Progress(steps=dict(data["steps"]), next_calls=int(data.get("next_calls", 0)))
-    except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        version = raw.get("format_version") if isinstance(raw, dict) else None
+        data = migrate(raw)
+        _validate(data)
+        return Progress(steps=dict(data["steps"]), next_calls=int(data.get("next_calls", 0)),
+                        practice=dict(data["practice"]), loaded_version=version)
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         backup = _backup(path)
         return Progress(warnings=[
             f"Your progress file could not be read ({exc}); it was kept as {backup} "
-            "and progress starts afresh."
+            "and progress starts afresh. Mark self-reported steps again with "
+            "'dlpath done STEP'; checked ones come back with 'dlpath check'."
         ])
+    except OSError as exc:
+        raise DlpathError(f"Cannot read your progress file {path}: {exc.strerror}.",
+                          hint=f"Check its permissions: ls -l {path}") from None
 
 
 def save(progress: Progress, path: Path | None = None) -> None:

@@ -34,6 +34,11 @@ class Step:
     def self_reported(self) -> bool:
         return self.milestone is None
 
+    @property
+    def template(self) -> str | None:
+        """The template whose milestone completes this step ("*": any), if any."""
+        return self.milestone.split("/", 1)[0] if self.milestone else None
+
 
 @dataclass(frozen=True)
 class Phase:
@@ -66,36 +71,61 @@ def _err(path: Path, where: str, problem: str) -> DlpathError:
     return DlpathError(f"{path}: {where}: {problem}", exit_code=ExitCode.USAGE)
 
 
+_STEP_FIELDS = {"id", "title", "why", "do", "completion", "prerequisites", "effort"}
+
+
+def _step(raw: object, where: str, phase: str, path: Path) -> Step:
+    if not isinstance(raw, dict):
+        raise _err(path, where, "must be a mapping")
+    for name in ("id", "title", "why", "do", "effort"):
+        if not isinstance(raw.get(name), str) or not raw[name].strip():
+            raise _err(path, f"{where}.{name}", "is required (a string)")
+    where = f"steps[{raw['id']}]"
+    unknown = sorted(set(raw) - _STEP_FIELDS)
+    if unknown:
+        raise _err(path, where, f"unknown field(s) {', '.join(unknown)}")
+    completion = raw.get("completion")
+    if not isinstance(completion, dict):
+        raise _err(path, f"{where}.completion",
+                   "is required: {milestone: TEMPLATE/MILESTONE} or {self_report: true}")
+    milestone = completion.get("milestone")
+    if milestone is None and completion.get("self_report") is not True:
+        raise _err(path, f"{where}.completion", "needs milestone or self_report: true")
+    if milestone is not None and (not isinstance(milestone, str) or milestone.count("/") != 1
+                                  or not all(milestone.split("/"))):
+        raise _err(path, f"{where}.completion.milestone", "must be TEMPLATE/MILESTONE")
+    prereqs = raw.get("prerequisites", [])
+    if not isinstance(prereqs, list) or not all(isinstance(p, str) for p in prereqs):
+        raise _err(path, f"{where}.prerequisites", "must be a list of step ids")
+    return Step(id=raw["id"], title=raw["title"].strip(), why=" ".join(raw["why"].split()),
+                do=" ".join(raw["do"].split()), phase=phase, prerequisites=tuple(prereqs),
+                effort=raw["effort"].strip(), milestone=milestone)
+
+
 def parse(data: object, path: Path) -> Roadmap:
+    """Validate the roadmap; every error names the file and the field."""
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         raise _err(path, "format_version", f"must be {FORMAT_VERSION}")
+    if not isinstance(data.get("phases"), list) or not data["phases"]:
+        raise _err(path, "phases", "must be a non-empty list")
     phases, seen = [], set()
-    for i, raw_phase in enumerate(data.get("phases") or []):
-        if not isinstance(raw_phase, dict) or not raw_phase.get("id"):
-            raise _err(path, f"phases[{i}]", "needs an id")
+    for i, raw_phase in enumerate(data["phases"]):
+        if not isinstance(raw_phase, dict) or not isinstance(raw_phase.get("id"), str):
+            raise _err(path, f"phases[{i}].id", "is required (a string)")
+        pid = raw_phase["id"]
+        if not isinstance(raw_phase.get("title"), str) or not raw_phase["title"].strip():
+            raise _err(path, f"phases[{pid}].title", "is required (a string)")
+        raw_steps = raw_phase.get("steps")
+        if not isinstance(raw_steps, list) or not raw_steps:
+            raise _err(path, f"phases[{pid}].steps", "must be a non-empty list")
         steps = []
-        for j, raw in enumerate(raw_phase.get("steps") or []):
-            where = f"phases[{raw_phase['id']}].steps[{j}]"
-            if not isinstance(raw, dict):
-                raise _err(path, where, "must be a mapping")
-            for name in ("id", "title", "why", "do", "effort"):
-                if not isinstance(raw.get(name), str) or not raw[name].strip():
-                    raise _err(path, f"{where}.{name}", "is required (a string)")
-            if raw["id"] in seen:
-                raise _err(path, f"{where}.id", f"'{raw['id']}' is used twice")
-            seen.add(raw["id"])
-            completion = raw.get("completion") or {}
-            milestone = completion.get("milestone")
-            if milestone is None and completion.get("self_report") is not True:
-                raise _err(path, f"{where}.completion", "needs milestone or self_report: true")
-            if milestone is not None and "/" not in milestone:
-                raise _err(path, f"{where}.completion.milestone", "must be TEMPLATE/MILESTONE")
-            steps.append(Step(
-                id=raw["id"], title=raw["title"], why=raw["why"], do=raw["do"],
-                phase=raw_phase["id"], prerequisites=tuple(raw.get("prerequisites") or []),
-                effort=raw["effort"], milestone=milestone,
-            ))
-        phases.append(Phase(id=raw_phase["id"], title=raw_phase["title"], steps=tuple(steps)))
+        for j, raw in enumerate(raw_steps):
+            step = _step(raw, f"phases[{pid}].steps[{j}]", pid, path)
+            if step.id in seen:
+                raise _err(path, f"steps[{step.id}].id", f"'{step.id}' is used twice")
+            seen.add(step.id)
+            steps.append(step)
+        phases.append(Phase(id=pid, title=raw_phase["title"].strip(), steps=tuple(steps)))
     roadmap = Roadmap(phases=tuple(phases), source=path)
     for s in roadmap.steps:
         for pre in s.prerequisites:

@@ -1,171 +1,340 @@
 """``dlpath next``: pick the single most useful next step for this learner.
 
-Inside a project, its milestones come first (as recorded by ``dlpath check``):
-the first failing one, framed as deliberate practice once it has failed more
-than once. A milestone that took several tries comes back for review on a
-spaced schedule. Elsewhere, the roadmap: the first step whose prerequisites are
-done. Once a hands-on project is finished, every seventh suggestion is to
-implement a recent paper.
+In order:
+
+1. Inside a project, its milestones (as recorded by ``dlpath check``): the
+   first failing one, framed as deliberate practice (error analysis) once it
+   has failed more than once. A project never checked is told to run
+   ``dlpath check``. In a groundwork project, the first unsolved exercise
+   whose prerequisites are solved, with its hint.
+2. A concept whose checks failed more than once comes back as a short review
+   item on a spaced schedule: 1, 3 and 7 days after its last failure.
+3. Once a hands-on step is done, every seventh call suggests implementing a
+   recent paper (a counter in the progress file keeps this deterministic).
+4. The roadmap: the first step, in roadmap order, whose prerequisites are done.
+
+Nothing here prints; the CLI renders the :class:`Suggestion`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
+from dlpath import groundwork, project, results, roadmap
 from dlpath import progress as progress_mod
-from dlpath import project, results, roadmap
+from dlpath.errors import UsageError
 
-#: days after the last failure at which a struggled-with milestone is reviewed
+#: days after the last failure at which a struggled-with concept is reviewed
 REVIEW_AFTER_DAYS = (1, 3, 7)
+#: once a hands-on project is done, one suggestion in this many is a paper
 PAPER_EVERY = 7
-TEMPLATE_FOR_STEP = {"edge-deployment": "quantization", "explainable-ai": "xai",
-                     "synthetic-data": "synthetic-data", "multimodal": "multimodal"}
+PAPER_STEP = "implement-papers"
+HANDS_ON_PHASE = "hands-on"
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    kind: str  # check | milestone | practice | review | paper | step | finished
+    #: check | exercise | milestone | practice | review | paper | step | finished
+    kind: str
     title: str
     why: str
     do: str
     command: str
     step: str | None = None
+    #: the project it is about, when it comes from one
+    project: str | None = None
 
 
-def _days_since(stamp: str | None, now: datetime) -> float:
+@dataclass
+class NextResult:
+    suggestion: Suggestion
+    warnings: list[str] = field(default_factory=list)
+
+
+def _parse_time(stamp: str | None) -> datetime | None:
     if not stamp:
-        return float("inf")
-    return (now - datetime.fromisoformat(stamp)).total_seconds() / 86400
+        return None
+    try:
+        when = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _check_command(root: Path, milestone: str | None = None) -> str:
+    """`dlpath check [-m ID]`, naming the project when the learner is elsewhere."""
+    here = Path.cwd().resolve() == root.resolve()
+    cmd = "dlpath check" if here else f"dlpath check {root}"
+    return f"{cmd} -m {milestone}" if milestone else cmd
+
+
+# ----------------------------------------------------------------- syncing
 
 
 def sync_project(root: Path, the_roadmap: roadmap.Roadmap, prog: progress_mod.Progress) -> bool:
-    """Mark roadmap steps done whose milestone this project has passed."""
+    """Copy what ``dlpath check`` recorded in ``root`` into the learner's progress:
+    steps whose milestone passed are done; concepts failed more than once are
+    scheduled for review. Returns whether anything changed."""
     meta = project.load_meta(root)
     if meta is None:
         return False
     changed = False
     for mid, entry in results.load(root)["milestones"].items():
-        if not entry.get("first_passed"):
+        if not isinstance(entry, dict):
             continue
         for step in the_roadmap.steps:
-            if step.milestone in (f"{meta.template}/{mid}", f"*/{mid}") and not prog.is_done(
-                step.id
-            ):
+            if step.milestone not in (f"{meta.template}/{mid}", f"*/{mid}"):
+                continue
+            if entry.get("first_passed") and not prog.is_done(step.id):
                 prog.steps[step.id] = {"done_at": entry["first_passed"], "by": "check"}
                 changed = True
+        concept = entry.get("step")
+        fails = entry.get("fail_count", 0)
+        if concept and isinstance(fails, int) and fails > 1:
+            changed |= _note_struggle(prog, concept, fails, entry.get("last_failed"),
+                                      {"project": str(root), "milestone": mid,
+                                       "template": meta.template})
     return changed
 
 
-def _project_suggestion(root: Path, now: datetime) -> Suggestion | None:
+def _note_struggle(prog: progress_mod.Progress, concept: str, fails: int,
+                   last_failed: str | None, where: dict[str, str]) -> bool:
+    record = prog.practice.get(concept)
+    if record is None:
+        prog.practice[concept] = {"fail_count": fails, "last_failed": last_failed,
+                                  "reviews": 0, "last_review": None, **where}
+        return True
+    newer = (_parse_time(last_failed) or datetime.min.replace(tzinfo=timezone.utc)) > (
+        _parse_time(record.get("last_failed")) or datetime.min.replace(tzinfo=timezone.utc))
+    if newer:  # it failed again: the schedule restarts from this failure
+        record.update(fail_count=max(fails, record.get("fail_count", 0)),
+                      last_failed=last_failed, reviews=0, last_review=None, **where)
+        return True
+    return False
+
+
+# ----------------------------------------------------------------- projects
+
+
+def _milestone_suggestion(root: Path, m: Any, entry: dict[str, Any]) -> Suggestion:
+    failed = (entry.get("last") or {}).get("failed_checks") or []
+    first = failed[0] if failed else {"id": m.id, "hint": "Run the checks to see what fails."}
+    command = _check_command(root, m.id)
+    if entry.get("fail_count", 0) > 1:
+        return Suggestion(
+            "practice", m.title,
+            f"This milestone has failed {entry['fail_count']} times; repeating the same attempt "
+            "will not fix it, understanding the error will.",
+            f"Error analysis: write down what '{first['id']}' checks, why your result misses "
+            f"it, and one change to test; then make that change. Hint: {first['hint']}",
+            command, m.step, str(root))
+    return Suggestion("milestone", m.title,
+                      f"The next milestone of this project ({m.id}) is not met yet.",
+                      first["hint"], command, m.step, str(root))
+
+
+def _groundwork_suggestion(root: Path, state: dict[str, Any], the_roadmap: roadmap.Roadmap,
+                           titles: dict[str, str]) -> Suggestion | None:
+    exercises = groundwork.load()
+    milestones = state["milestones"]
+    solved = {e.id for e in exercises
+              if ((milestones.get(e.id) or {}).get("last") or {}).get("status") == "pass"}
+    ready = groundwork.in_order(exercises, solved)
+    if not ready:
+        return None
+    ex = ready[0]
+    number = [e.id for e in exercises].index(ex.id) + 1
+    entry = milestones.get(ex.id) or {}
+    title = f"Exercise {number}: {titles.get(ex.id, ex.id)} ({ex.file})"
+    command = _check_command(root, ex.id)
+    try:
+        why = the_roadmap.step(ex.concept).why
+    except UsageError:
+        why = "It is the next exercise whose prerequisites you have solved."
+    if entry.get("fail_count", 0) > 1:
+        return Suggestion(
+            "practice", title,
+            f"Its checks have failed {entry['fail_count']} times; slow down and find out why.",
+            f"Error analysis: run python -m pytest -q tests/test_{ex.id}.py, read the first "
+            f"failure, and write down what you expected and what came out. Hint: {ex.hint}",
+            command, ex.concept, str(root))
+    status = "not solved yet" if entry else "waiting for you"
+    return Suggestion("exercise", title, why,
+                      f"Open {ex.file} ({status}), read its docstring and replace each "
+                      f"NotImplementedError. Hint: {ex.hint} "
+                      f"Visible tests: python -m pytest -q tests/test_{ex.id}.py",
+                      command, ex.concept, str(root))
+
+
+def _project_suggestion(root: Path, the_roadmap: roadmap.Roadmap) -> Suggestion | None:
     from dlpath import rubric
 
+    meta = project.load_meta(root)
     state = results.load(root)
+    milestones = rubric.load_for_project(root).milestones
+    if meta is not None and meta.template == groundwork.TEMPLATE:
+        found = _groundwork_suggestion(root, state, the_roadmap,
+                                       {m.id: m.title for m in milestones})
+        if found is not None:
+            return found
     if not state["milestones"]:
         return Suggestion("check", "Check where this project stands",
-                          "dlpath check runs the milestones' checks and records what passes.",
-                          "Run the checks, then ask again.", f"dlpath check {root}")
-    milestones = rubric.load_for_project(root).milestones
+                          "dlpath check runs the milestones' checks and records what passes, "
+                          "so dlpath next can tell you what to do first.",
+                          "Run the checks, then ask again: dlpath next",
+                          _check_command(root), None, str(root))
     for m in milestones:
         entry = state["milestones"].get(m.id)
         if entry is None:
             return Suggestion("check", f"Check the milestone '{m.title}'",
                               "It has not been evaluated yet.", "Run its checks.",
-                              f"dlpath check {root} -m {m.id}", m.step)
-        if entry["last"]["status"] == "pass":
-            continue
-        failed = entry["last"].get("failed_checks") or [{"id": "?", "hint": "see dlpath check"}]
-        first = failed[0]
-        if entry.get("fail_count", 0) > 1:
-            return Suggestion(
-                "practice", f"Deliberate practice: {m.title}",
-                f"This milestone has failed {entry['fail_count']} times; repeating the same "
-                "attempt will not fix it, understanding the error will.",
-                f"Error analysis: write down what '{first['id']}' checks, why your result "
-                f"misses it, and one change to test. Hint: {first['hint']}",
-                f"dlpath check {root} -m {m.id}", m.step)
-        return Suggestion("milestone", m.title,
-                          f"The next milestone of this project ({m.id}) is not met yet.",
-                          first["hint"], f"dlpath check {root} -m {m.id}", m.step)
-    for m in milestones:  # every milestone passes: spaced review of the hard ones
-        entry = state["milestones"].get(m.id) or {}
-        fails = entry.get("fail_count", 0)
-        if fails > 1:
-            due = REVIEW_AFTER_DAYS[min(fails - 2, len(REVIEW_AFTER_DAYS) - 1)]
-            reviewed = entry.get("reviewed", 0)
-            if reviewed < len(REVIEW_AFTER_DAYS) and _days_since(entry.get("last_failed"),
-                                                                 now) >= due:
-                return Suggestion(
-                    "review", f"Review: {m.title}",
-                    f"It took {fails + 1} tries to pass; a short review now fixes it in memory.",
-                    "Without looking at your solution, explain what made it fail and how you "
-                    "fixed it; then re-run the checks on fresh data (change the seed).",
-                    f"dlpath check {root} -m {m.id}", m.step)
+                              _check_command(root, m.id), m.step, str(root))
+        if (entry.get("last") or {}).get("status") != "pass":
+            return _milestone_suggestion(root, m, entry)
     return None
+
+
+# ----------------------------------------------------------------- reviews
+
+
+def _due_review(prog: progress_mod.Progress, the_roadmap: roadmap.Roadmap,
+                now: datetime) -> str | None:
+    """The concept whose next spaced review is due, the longest overdue first."""
+    due = []
+    for concept, record in prog.practice.items():
+        reviews = record.get("reviews", 0)
+        failed_at = _parse_time(record.get("last_failed"))
+        if failed_at is None or not isinstance(reviews, int) or reviews >= len(REVIEW_AFTER_DAYS):
+            continue
+        when = failed_at + timedelta(days=REVIEW_AFTER_DAYS[reviews])
+        if now >= when:
+            due.append((when, concept))
+    return min(due)[1] if due else None
+
+
+def _review(concept: str, prog: progress_mod.Progress, the_roadmap: roadmap.Roadmap,
+            now: datetime) -> Suggestion:
+    record = prog.practice[concept]
+    n = record.get("reviews", 0) + 1
+    record.update(reviews=n, last_review=now.isoformat(timespec="seconds"))
+    try:
+        step = the_roadmap.step(concept)
+        title, why = step.title, step.why
+    except UsageError:
+        title, why = concept, "You found this concept hard: reviewing it fixes it in memory."
+    do = ("Ten minutes, without looking at your solution: explain the idea in your own words, "
+          "redo the part that failed, and re-run it on fresh data (a new seed). Write down the "
+          "error you made and how you would spot it next time.")
+    command = "dlpath roadmap"
+    if record.get("project") and record.get("milestone"):
+        command = f"dlpath check {record['project']} -m {record['milestone']}"
+        if record.get("template") == groundwork.TEMPLATE:
+            do = (f"Solve the exercise again from scratch: 'dlpath reset {record['milestone']}' "
+                  "in your groundwork project keeps your solution as a backup and restores the "
+                  "starting file. Then compare the two and write down the error you made first.")
+    return Suggestion("review", f"{title} (review {n} of {len(REVIEW_AFTER_DAYS)})",
+                      f"Its checks failed {record.get('fail_count')} times. {why}",
+                      do, command, concept)
+
+
+# ----------------------------------------------------------------- next
 
 
 def _command_for(step: roadmap.Step) -> str:
     if step.self_reported:
         return f"dlpath done {step.id}"
-    template = step.milestone.split("/")[0]
-    template = TEMPLATE_FOR_STEP.get(step.id, template)
+    template = step.template
     if template == "*":
-        return "dlpath new quantization my-quantization   # any template will do"
+        return "dlpath templates   # pick any template, then: dlpath new TEMPLATE NAME"
     return f"dlpath new {template} my-{template}"
 
 
-def next_step(where: Path, now: datetime | None = None) -> tuple[Suggestion, list[str]]:
-    """The suggestion, and any warnings (a corrupt progress file, say)."""
+def _paper(the_roadmap: roadmap.Roadmap) -> Suggestion:
+    paper = the_roadmap.step(PAPER_STEP)
+    return Suggestion("paper", "Implement a recent paper", paper.why,
+                      "Pick a paper from the last few months in your area and reimplement its "
+                      "core idea in one of your dlpath projects, as a DVC experiment (keep it "
+                      "to about 15% of this week's learning time).",
+                      f"dlpath done {paper.id}", paper.id)
+
+
+def first_open_step(the_roadmap: roadmap.Roadmap, done: set[str]) -> roadmap.Step | None:
+    for step in the_roadmap.steps:
+        if step.id not in done and all(p in done for p in step.prerequisites):
+            return step
+    return None
+
+
+def next_step(where: Path, now: datetime | None = None) -> NextResult:
+    """The suggestion for a learner at ``where``, and any warnings to show."""
     now = now or datetime.now(timezone.utc)
     the_roadmap = roadmap.load()
     prog = progress_mod.load()
     root = project.find_root(where)
     if root is not None:
         sync_project(root, the_roadmap, prog)
-        suggestion = _project_suggestion(root, now)
+        suggestion = _project_suggestion(root, the_roadmap)
         if suggestion is not None:
             progress_mod.save(prog)
-            return suggestion, prog.warnings
+            return NextResult(suggestion, prog.warnings)
+    concept = _due_review(prog, the_roadmap, now)
+    if concept is not None:
+        suggestion = _review(concept, prog, the_roadmap, now)
+        progress_mod.save(prog)
+        return NextResult(suggestion, prog.warnings)
     prog.next_calls += 1
     progress_mod.save(prog)
-    hands_on_done = any(prog.is_done(s.id) for s in the_roadmap.steps if s.phase == "hands-on")
+    hands_on_done = any(prog.is_done(s.id) for s in the_roadmap.steps
+                        if s.phase == HANDS_ON_PHASE)
     if hands_on_done and prog.next_calls % PAPER_EVERY == 0:
-        paper = the_roadmap.step("implement-papers")
-        return Suggestion("paper", "Implement a recent paper", paper.why,
-                          "Pick a paper from the last few months in your area and reimplement "
-                          "its core idea in one of your dlpath projects (keep it to ~15% of "
-                          "this week's learning time).", f"dlpath done {paper.id}",
-                          paper.id), prog.warnings
-    for step in the_roadmap.steps:
-        if prog.is_done(step.id):
-            continue
-        if all(prog.is_done(p) for p in step.prerequisites):
-            return Suggestion("step", step.title, step.why, step.do, _command_for(step),
-                              step.id), prog.warnings
-    return Suggestion("finished", "You have finished the roadmap",
-                      "Every step is done.", "Keep going: pick a paper, a project of your own, "
-                      "or help others in your community.", "dlpath roadmap"), prog.warnings
+        return NextResult(_paper(the_roadmap), prog.warnings)
+    step = first_open_step(the_roadmap, set(prog.steps))
+    if step is None:
+        return NextResult(Suggestion(
+            "finished", "You have finished the roadmap", "Every step is done.",
+            "Keep going: implement a paper, formulate a problem of your own, or help others "
+            "in your community.", "dlpath roadmap"), prog.warnings)
+    return NextResult(Suggestion("step", step.title, step.why, step.do, _command_for(step),
+                                 step.id), prog.warnings)
 
 
-def mark(step_id: str, done: bool) -> roadmap.Step:
-    """``dlpath done`` / ``dlpath undo`` for self-reported steps."""
-    from dlpath.errors import UsageError
+# ----------------------------------------------------------------- done / undo
 
+
+@dataclass(frozen=True)
+class Marked:
+    step: roadmap.Step
+    changed: bool
+    warnings: list[str]
+
+
+def mark(step_id: str, done: bool) -> Marked:
+    """``dlpath done`` / ``dlpath undo``: only for self-reported steps."""
     the_roadmap = roadmap.load()
     step = the_roadmap.step(step_id)
     if not step.self_reported:
+        where = ("in any project" if step.template == "*"
+                 else f"in a {step.template} project (dlpath new {step.template} NAME)")
         raise UsageError(
-            f"'{step.id}' is completed by a check, not by hand.",
-            hint=f"Pass its milestone ({step.milestone}) and run 'dlpath check' in the project.",
+            f"'{step.id}' is completed by a check, not by hand: reach the milestone "
+            f"'{step.milestone}'.",
+            hint=f"Run 'dlpath check' {where}; a passing milestone marks the step done.",
         )
     prog = progress_mod.load()
-    if done:
+    changed = prog.is_done(step.id) != done
+    if done and changed:
         prog.steps[step.id] = {"done_at": progress_mod.now(), "by": "learner"}
-    else:
+    elif not done:
         prog.steps.pop(step.id, None)
-    progress_mod.save(prog)
-    return step
+    if changed or prog.warnings:
+        progress_mod.save(prog)
+    return Marked(step, changed, prog.warnings)
+
+
+# ----------------------------------------------------------------- roadmap view
 
 
 @dataclass(frozen=True)
@@ -175,14 +344,18 @@ class RoadmapView:
     current: str | None
     warnings: list[str]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON of ``dlpath roadmap --json`` (docs/roadmap.md)."""
         return {
             "format_version": 1,
             "current": self.current,
+            "done": sum(s.id in self.done for s in self.roadmap.steps),
+            "total": len(self.roadmap.steps),
             "phases": [
                 {"id": p.id, "title": p.title,
                  "done": sum(s.id in self.done for s in p.steps), "total": len(p.steps),
                  "steps": [{"id": s.id, "title": s.title, "done": s.id in self.done,
+                            "current": s.id == self.current, "why": s.why, "do": s.do,
                             "effort": s.effort, "prerequisites": list(s.prerequisites),
                             "completion": ({"milestone": s.milestone} if s.milestone
                                            else {"self_report": True})}
@@ -199,6 +372,5 @@ def view(where: Path) -> RoadmapView:
     if root is not None and sync_project(root, the_roadmap, prog):
         progress_mod.save(prog)
     done = set(prog.steps)
-    current = next((s.id for s in the_roadmap.steps if s.id not in done
-                    and all(p in done for p in s.prerequisites)), None)
-    return RoadmapView(the_roadmap, done, current, prog.warnings)
+    step = first_open_step(the_roadmap, done)
+    return RoadmapView(the_roadmap, done, step.id if step else None, prog.warnings)

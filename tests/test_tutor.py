@@ -1,5 +1,5 @@
-"""The roadmap, progress, and `dlpath next`/`roadmap`/`done`/`undo` driven
-through a learner's progress."""
+"""`dlpath next`, `roadmap`, `done` and `undo` driven through a learner's
+progress, through the CLI runner."""
 
 from __future__ import annotations
 
@@ -7,168 +7,191 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import yaml
 
-from dlpath import progress, results, roadmap, rubric, templates, tutor
+from dlpath import progress, results, roadmap, rubric, tutor
 from dlpath.cli import app
-from dlpath.resources import data_dir
 from tests.conftest import make_project
-
-TOPICS = [  # every topic of the roadmap the product promises, by step id
-    "vectors-and-matrices", "chain-rule", "gaussian-and-batchnorm", "numpy-vectorisation",
-    "cross-entropy", "loss-landscape", "computational-graphs",
-    "choose-a-path", "micro-credentials", "adaptive-pacing", "qa-community",
-    "curriculum-decay", "dev-environment", "beyond-recipes",
-    "open-ended-problem", "mlops-from-day-one", "multimodal", "explainable-ai",
-    "synthetic-data", "edge-deployment", "leaderboards",
-    "open-source-contribution", "niche-communities", "fresh-data-retests",
-    "implement-papers", "deliberate-practice",
-]
 
 
 @pytest.fixture(autouse=True)
 def own_home(tmp_path, monkeypatch):
     monkeypatch.setenv("DLPATH_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
     roadmap._load.cache_clear()
 
 
-def test_roadmap_covers_every_topic_in_four_phases():
-    rm = roadmap.load()
-    assert [p.title for p in rm.phases] == [
-        "Groundwork", "Structured learning", "Hands-on projects", "Sustaining momentum"]
-    assert sorted(s.id for s in rm.steps) == sorted(TOPICS)
+def _json(runner, *args):
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
 
 
-def test_every_template_and_milestone_names_a_roadmap_step():
-    ids = {s.id for s in roadmap.load().steps}
-    for template in templates.available().values():
-        assert template.step in ids, template.name
-        for m in rubric.for_template(template).milestones:
-            assert m.step in ids, (template.name, m.id)
+def _phase(data, phase_id):
+    return next(p for p in data["phases"] if p["id"] == phase_id)
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda d: d["phases"][0]["steps"][1].update(prerequisites=["nope"]), "unknown step 'nope'"),
-    (lambda d: d["phases"][0]["steps"][0].update(prerequisites=["numpy-vectorisation"]),
-     "form a cycle"),
-    (lambda d: d["phases"][0]["steps"][0].pop("why"), ".why: is required"),
-    (lambda d: d.update(format_version=9), "format_version"),
-])
-def test_roadmap_validation_names_the_field(change, message, tmp_path):
-    data = yaml.safe_load((data_dir() / "roadmap.yaml").read_text())
-    change(data)
-    with pytest.raises(Exception) as info:
-        roadmap.parse(data, tmp_path / "roadmap.yaml")
-    assert message in str(info.value)
+def _mark_done(step_ids):
+    prog = progress.load()
+    for sid in step_ids:
+        prog.steps[sid] = {"done_at": progress.now(), "by": "check"}
+    progress.save(prog)
 
 
 def test_a_learner_finishes_structured_learning_through_the_cli(runner):
-    steps = [s for s in roadmap.load().steps if s.phase == "structured-learning"]
-    result = runner.invoke(app, ["roadmap", "--json"])
-    phase = next(p for p in json.loads(result.stdout)["phases"]
-                 if p["id"] == "structured-learning")
-    assert phase["done"] == 0
-    for step in steps:
-        assert runner.invoke(app, ["done", step.id]).exit_code == 0
-    phase = next(p for p in json.loads(runner.invoke(app, ["roadmap", "--json"]).stdout)["phases"]
-                 if p["id"] == "structured-learning")
-    assert phase["done"] == phase["total"] == len(steps)
-    assert runner.invoke(app, ["undo", "curriculum-decay"]).exit_code == 0
-    data = json.loads(runner.invoke(app, ["roadmap", "--json"]).stdout)
-    assert not next(s for p in data["phases"] for s in p["steps"]
-                    if s["id"] == "curriculum-decay")["done"]
-    tree = runner.invoke(app, ["roadmap"])
-    assert "Structured learning" in tree.stdout and "6/7" in tree.stdout
+    rm = roadmap.load()
+    _mark_done(s.id for s in rm.steps if s.phase == "groundwork")
+    assert _phase(_json(runner, "roadmap"), "structured-learning")["done"] == 0
+    finished = []
+    while True:  # follow `next` only, as a learner would
+        nxt = _json(runner, "next")
+        if nxt["step"] is None or roadmap.load().step(nxt["step"]).phase != "structured-learning":
+            break
+        assert nxt["kind"] == "step" and nxt["command"] == f"dlpath done {nxt['step']}"
+        prereqs = roadmap.load().step(nxt["step"]).prerequisites
+        assert all(p in finished for p in prereqs)  # next follows prerequisites
+        done = runner.invoke(app, ["done", nxt["step"]])
+        assert done.exit_code == 0 and "Done:" in done.stderr
+        finished.append(nxt["step"])
+    data = _json(runner, "roadmap")
+    phase = _phase(data, "structured-learning")
+    assert phase["done"] == phase["total"] == 7 and len(finished) == 7
+    assert nxt["step"] == "mlops-from-day-one" and data["current"] == "mlops-from-day-one"
+    assert nxt["command"].startswith("dlpath templates   # pick any template")
+    # done twice is harmless; undo takes it back, undo twice says so
+    assert "Already done" in runner.invoke(app, ["done", "curriculum-decay"]).stderr
+    assert "Not done any more" in runner.invoke(app, ["undo", "curriculum-decay"]).stderr
+    assert "Was not marked done" in runner.invoke(app, ["undo", "curriculum-decay"]).stderr
+    data = _json(runner, "roadmap")
+    step = next(s for s in _phase(data, "structured-learning")["steps"]
+                if s["id"] == "curriculum-decay")
+    assert step["done"] is False and data["current"] == "curriculum-decay"
+    tree = runner.invoke(app, ["roadmap"]).stdout
+    assert "Structured learning" in tree and "6/7" in tree and "7/7" in tree
+    assert "→ Curriculum decay" in tree
 
 
-def test_next_follows_prerequisites(runner):
-    first = json.loads(runner.invoke(app, ["next", "--json"]).stdout)
-    assert first["step"] == "vectors-and-matrices"  # no prerequisites, first in order
-    prog = progress.load()
-    for s in roadmap.load().steps:
-        if s.phase == "groundwork":
-            prog.steps[s.id] = {"done_at": progress.now()}
-    progress.save(prog)
-    nxt = json.loads(runner.invoke(app, ["next", "--json"]).stdout)
-    assert nxt["step"] == "choose-a-path" and nxt["command"] == "dlpath done choose-a-path"
-    # mlops needs dev-environment: mark everything but that, and it is not offered
-    prog = progress.load()
-    for s in roadmap.load().steps:
-        if s.phase == "structured-learning" and s.id != "dev-environment":
-            prog.steps[s.id] = {"done_at": progress.now()}
-    progress.save(prog)
-    nxt = json.loads(runner.invoke(app, ["next", "--json"]).stdout)
-    assert nxt["step"] == "dev-environment"
+def test_next_follows_prerequisites_not_a_fixed_list(runner):
+    assert _json(runner, "next")["step"] == "vectors-and-matrices"
+    assert _json(runner, "next")["command"] == "dlpath new groundwork my-groundwork"
+    _mark_done(["vectors-and-matrices", "numpy-vectorisation"])
+    # cross-entropy is next in the file; loss-landscape only needs vectorisation
+    _mark_done(["cross-entropy", "chain-rule"])
+    assert _json(runner, "next")["step"] == "computational-graphs"
+    _mark_done(["computational-graphs", "gaussian-and-batchnorm", "loss-landscape"])
+    # every step but dev-environment: mlops-from-day-one needs it, so it is offered first
+    _mark_done(s.id for s in roadmap.load().steps
+               if s.phase == "structured-learning" and s.id != "dev-environment")
+    assert _json(runner, "next")["step"] == "dev-environment"
 
 
-def test_a_checked_step_cannot_be_marked_by_hand_and_unknown_steps_get_a_suggestion(runner):
-    result = runner.invoke(app, ["done", "edge-deployment"])
-    assert result.exit_code == 2 and "completed by a check" in result.stderr
-    assert "dlpath check" in result.stderr
+def test_a_checked_step_cannot_be_marked_by_hand(runner):
+    for command in ("done", "undo"):
+        result = runner.invoke(app, [command, "edge-deployment"])
+        assert result.exit_code == 2
+        assert "'edge-deployment' is completed by a check" in result.stderr
+        assert "dlpath check" in result.stderr and "dlpath new quantization" in result.stderr
+    assert not progress.load().is_done("edge-deployment")
+
+
+def test_unknown_step_suggests_the_closest_id(runner):
     result = runner.invoke(app, ["done", "choose-a-pth"])
-    assert result.exit_code == 2 and "Did you mean 'choose-a-path'?" in result.stderr
+    assert result.exit_code == 2
+    assert "Unknown step 'choose-a-pth'" in result.stderr
+    assert "Did you mean 'choose-a-path'?" in result.stderr
+    assert "Traceback" not in result.output
 
 
-def test_paper_suggestion_every_seventh_call_after_a_hands_on_step(runner):
+def test_paper_suggestion_every_seventh_call_once_a_hands_on_step_is_done(runner):
+    kinds = [_json(runner, "next")["kind"] for _ in range(7)]
+    assert "paper" not in kinds  # no hands-on project yet
+    _mark_done(["edge-deployment"])
     prog = progress.load()
-    prog.steps["edge-deployment"] = {"done_at": progress.now()}
+    prog.next_calls = 0
     progress.save(prog)
-    kinds = [json.loads(runner.invoke(app, ["next", "--json"]).stdout)["kind"]
-             for _ in range(14)]
-    assert kinds.count("paper") == 2
-    assert kinds[6] == "paper" and kinds[13] == "paper"
-
-
-def test_corrupt_progress_is_backed_up_and_reported(runner, tmp_path):
-    path = tmp_path / "home" / "progress.json"
-    path.parent.mkdir(parents=True)
-    path.write_text("{not json")
-    result = runner.invoke(app, ["next"])
-    assert result.exit_code == 0
-    assert "could not be read" in result.stderr
-    backups = list(path.parent.glob("progress.json.corrupt-*"))
-    assert len(backups) == 1 and backups[0].read_text() == "{not json"
-
-
-def test_progress_migrates_from_format_1(tmp_path):
-    path = tmp_path / "p.json"
-    path.write_text(json.dumps({"format_version": 1, "done": ["choose-a-path"],
-                                "updated": "2026-01-01T00:00:00+00:00"}))
-    loaded = progress.load(path)
-    assert loaded.is_done("choose-a-path") and not loaded.warnings
-    assert loaded.steps["choose-a-path"]["done_at"] == "2026-01-01T00:00:00+00:00"
+    kinds = [_json(runner, "next")["kind"] for _ in range(14)]
+    assert [i for i, k in enumerate(kinds) if k == "paper"] == [6, 13]
+    assert progress.load().next_calls == 14
 
 
 def test_next_inside_a_project_uses_its_milestones(tmp_path, runner):
     root = make_project("quantization", tmp_path)
-    first = json.loads(runner.invoke(app, ["next", str(root), "--json"]).stdout)
+    first = _json(runner, "next", str(root))
     assert first["kind"] == "check" and first["command"] == f"dlpath check {root}"
     runner.invoke(app, ["check", str(root), "--no-commands"])
-    nxt = json.loads(runner.invoke(app, ["next", str(root), "--json"]).stdout)
+    nxt = _json(runner, "next", str(root))
     assert nxt["kind"] == "milestone" and nxt["step"] == "mlops-from-day-one"
+    assert nxt["command"] == f"dlpath check {root} -m versioned"
     assert "git commit" in nxt["do"]
     runner.invoke(app, ["check", str(root), "--no-commands"])
-    again = json.loads(runner.invoke(app, ["next", str(root), "--json"]).stdout)
+    again = _json(runner, "next", str(root))
     assert again["kind"] == "practice" and "failed 2 times" in again["why"]
+    assert again["do"].startswith("Error analysis")
+    # the struggle is remembered for spaced review
+    assert progress.load().practice["mlops-from-day-one"]["fail_count"] == 2
 
 
-def test_passed_milestones_mark_steps_and_hard_ones_come_back_for_review(tmp_path):
+def test_passed_milestones_mark_steps_and_hard_ones_come_back_on_a_spaced_schedule(tmp_path):
     root = make_project("xai", tmp_path)
-    now = datetime.now(timezone.utc)
-    rub = rubric.load_for_project(root)
+    failed_at = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
 
     def passed(state):
-        for m in rub.milestones:
+        for m in rubric.load_for_project(root).milestones:
             state["milestones"][m.id] = {
-                "first_passed": now.isoformat(), "fail_count": 0,
+                "first_passed": failed_at.isoformat(), "fail_count": 0, "step": m.step,
                 "last": {"status": "pass", "failed_checks": []}}
         state["milestones"]["sane-explanations"].update(
-            fail_count=3, last_failed=(now - timedelta(days=2)).isoformat())
+            fail_count=3, last_failed=failed_at.isoformat())
 
     results.update(root, passed)
-    suggestion, _ = tutor.next_step(root, now=now)
-    assert suggestion.kind == "step"  # 2 days < the 3 days due after 3 failures
-    suggestion, _ = tutor.next_step(root, now=now + timedelta(days=2))
-    assert suggestion.kind == "review" and "Explanations" in suggestion.title
-    assert progress.load().is_done("explainable-ai")
-    assert progress.load().is_done("mlops-from-day-one")
+    kinds = {}
+    for hours in (12, 25, 26, 50, 73, 100, 24 * 7 + 1, 24 * 30):
+        suggestion = tutor.next_step(root, now=failed_at + timedelta(hours=hours)).suggestion
+        kinds[hours] = suggestion.kind
+        if suggestion.kind == "review":
+            assert suggestion.step == "explainable-ai"
+            assert suggestion.command == f"dlpath check {root} -m sane-explanations"
+    # due after 1, 3 and 7 days; once each; never before
+    assert kinds == {12: "step", 25: "review", 26: "step", 50: "step", 73: "review",
+                     100: "step", 24 * 7 + 1: "review", 24 * 30: "step"}
+    prog = progress.load()
+    assert prog.is_done("explainable-ai") and prog.is_done("mlops-from-day-one")
+    assert prog.practice["explainable-ai"]["reviews"] == 3
+
+
+def test_a_new_failure_restarts_the_review_schedule(tmp_path):
+    root = make_project("xai", tmp_path)
+    t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+    def failing(at):
+        def change(state):
+            state["milestones"]["versioned"] = {
+                "first_passed": None, "fail_count": 2, "step": "mlops-from-day-one",
+                "last_failed": at.isoformat(),
+                "last": {"status": "fail", "failed_checks": [{"id": "commits", "hint": "h"}]}}
+        return change
+
+    results.update(root, failing(t0))
+    assert tutor.next_step(root, now=t0).suggestion.kind == "practice"
+    # Outside the project the concept comes back after a day, once.
+    assert tutor.next_step(tmp_path, now=t0 + timedelta(days=1)).suggestion.kind == "review"
+    assert tutor.next_step(tmp_path, now=t0 + timedelta(days=2)).suggestion.kind == "step"
+    results.update(root, failing(t0 + timedelta(days=2)))
+    tutor.next_step(root, now=t0 + timedelta(days=2))  # syncs the new failure
+    record = progress.load().practice["mlops-from-day-one"]
+    assert record["reviews"] == 0 and record["last_failed"].startswith("2026-03-03")
+    later = tutor.next_step(tmp_path, now=t0 + timedelta(days=3, hours=1)).suggestion
+    assert later.kind == "review" and "(review 1 of 3)" in later.title
+
+
+def test_roadmap_json_is_stable(runner):
+    _mark_done(["vectors-and-matrices"])
+    data = _json(runner, "roadmap")
+    assert set(data) == {"format_version", "current", "done", "total", "phases"}
+    assert data["format_version"] == 1 and data["done"] == 1 and data["total"] == 26
+    assert data["current"] == "numpy-vectorisation"
+    step = data["phases"][0]["steps"][0]
+    assert set(step) == {"id", "title", "done", "current", "why", "do", "effort",
+                         "prerequisites", "completion"}
+    assert step["completion"] == {"milestone": "groundwork/vectors"} and step["done"] is True
+    assert data["phases"][1]["steps"][0]["completion"] == {"self_report": True}
+    assert sum(s["current"] for p in data["phases"] for s in p["steps"]) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from exercises.softmax import cross_entropy, softmax
 
 PARAMS = ("w1", "b1", "w2", "b2")
