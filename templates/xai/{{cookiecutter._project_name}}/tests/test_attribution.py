@@ -7,7 +7,7 @@ import torch
 from {{ cookiecutter._package_name }}.attribution import METHODS, attribute
 from {{ cookiecutter._package_name }}.cnn import DigitsCNN
 from {{ cookiecutter._package_name }}.explain import heatmap_grid
-from {{ cookiecutter._package_name }}.report import render
+from {{ cookiecutter._package_name }}.report import methods_explained, render
 from {{ cookiecutter._package_name }}.sanity import (
     area,
     deletion_curve,
@@ -80,11 +80,18 @@ def test_heatmap_grid_writes_a_png(tmp_path):
     assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_report_finds_the_methods_in_the_saved_arrays(tmp_path):
+    x = np.zeros((2, 1, 8, 8))
+    np.savez(tmp_path / "a.npz", images=x, labels=[1, 2], predictions=[1, 2],
+             integrated_gradients=x, occlusion=x)
+    assert methods_explained(tmp_path / "a.npz") == ["integrated_gradients", "occlusion"]
+
+
 def test_report_embeds_the_figures_and_the_numbers():
     sanity = {"examples": 10, "model_accuracy": 0.9,
               "randomisation": {"spearman": 0.1, "spearman_abs": 0.8},
               "deletion": {"attribution_auc": 0.2, "random_auc": 0.6, "auc_gap": 0.4}}
-    text = render(sanity, {"val_acc": 0.95})
+    text = render(sanity, {"val_acc": 0.95}, list(METHODS))
     for method in METHODS:
         assert f"(figures/{method}.png)" in text
     assert "(figures/deletion_curve.png)" in text and "(figures/randomisation.png)" in text
