@@ -214,3 +214,23 @@ def test_reset_refuses_bad_input_with_one_clear_line(tmp_path, runner, monkeypat
     result = runner.invoke(app, ["reset", "vectors", "--yes"])
     assert result.exit_code == 2 and "not inside a groundwork project" in result.stderr
     assert "dlpath new groundwork" in result.stderr and "Traceback" not in result.output
+
+
+def test_reset_asks_on_a_terminal_and_a_no_changes_nothing(tmp_path, runner, monkeypatch):
+    from types import SimpleNamespace
+
+    from dlpath.commands import tutor as tutor_cmd
+
+    root = make_project("groundwork", tmp_path, name="gw")
+    monkeypatch.chdir(root)
+    tty = SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(tutor_cmd, "sys", tty)
+    target = root / "exercises" / "descent.py"
+    target.write_text("mine\n")
+    result = runner.invoke(app, ["reset", "descent"], input="n\n")
+    assert result.exit_code == 1 and "Nothing was changed" in result.stderr
+    assert target.read_text() == "mine\n" and not (root / "exercises" / "descent.py.bak").exists()
+    result = runner.invoke(app, ["reset", "descent"], input="y\n")
+    assert result.exit_code == 0 and "Reset exercises/descent.py" in result.stderr
+    assert (root / "exercises" / "descent.py.bak").read_text() == "mine\n"
+    assert target.read_text() == groundwork.starting_text(groundwork.get("descent"))
