@@ -13,6 +13,7 @@ from {{ cookiecutter._package_name }}.sanity import (
     deletion_curve,
     randomised_copy,
     rank_correlation,
+    spearman,
 )
 
 
@@ -61,6 +62,17 @@ def test_rank_correlation_of_identical_maps_is_one_and_of_opposite_maps_minus_on
     assert abs(rank_correlation(a, a) - 1.0) < 1e-9
     assert abs(rank_correlation(a, -a) + 1.0) < 1e-9
     assert abs(rank_correlation(a, -a, absolute=True) - 1.0) < 1e-9
+
+
+def test_spearman_matches_scipy_with_ties_and_constants():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        a = rng.integers(0, 5, size=64).astype(float)  # many ties, like black pixels
+        b = a + rng.normal(size=64)
+        assert spearman(a, b) == pytest.approx(spearmanr(a, b).statistic, abs=1e-12)
+    assert spearman(np.ones(64), rng.normal(size=64)) == 0.0
 
 
 def test_deletion_curve_starts_at_full_accuracy_and_area_is_a_mean():
