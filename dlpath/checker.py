@@ -88,6 +88,14 @@ class Report:
         return sum(c.status == checks.PASS for c in group), len(group)
 
     @property
+    def skipped(self) -> int:
+        return sum(c.status == checks.SKIPPED for c in self.all_checks)
+
+    @property
+    def seconds(self) -> float:
+        return sum(c.seconds for c in self.all_checks)
+
+    @property
     def status(self) -> str:
         # Skipped checks do not fail a run (`--no-commands`).
         worst = _worst(c.status for c in self.all_checks)
@@ -115,6 +123,8 @@ class Report:
             "tampered": self.tampered,
             "visible": {"passed": visible_passed, "total": visible_total},
             "hidden": {"passed": hidden_passed, "total": hidden_total},
+            "skipped": self.skipped,
+            "execution_time": round(self.seconds, 4),
             "milestones": [
                 {"id": m.id, "title": m.title, "step": m.step, "status": m.status,
                  "score": m.score, "max_score": m.max_score}
@@ -142,10 +152,13 @@ class Report:
 
 
 def _hide(outcome: checks.Outcome, check: rubric.Check) -> tuple[str, str]:
-    """A hidden check's failure says what is wrong, never the expected value."""
+    """A hidden check says what is wrong, never the expected value: its message
+    is the outcome's ``public`` one where the check gave one, and no output."""
     if check.visible or outcome.status == checks.SKIPPED:
         return outcome.message, outcome.output
     word = {checks.PASS: "passed", checks.FAIL: "failed"}.get(outcome.status, "could not run")
+    if outcome.public and outcome.status != checks.PASS:
+        return f"hidden check {word}: {outcome.public}", ""
     return f"hidden check {word}", ""
 
 

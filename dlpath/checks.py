@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -41,29 +42,50 @@ class Outcome:
     message: str
     output: str = ""
     cached: bool = False
+    #: what a hidden check may say instead of ``message`` (which may hold the
+    #: expected value); None: only "hidden check failed"
+    public: str | None = None
+
+
+def _plain(status: str, message: str) -> Outcome:
+    """An outcome whose message reveals nothing expected: shown for hidden checks too."""
+    return Outcome(status, message, public=message)
 
 
 @dataclass
 class Context:
+    """What every check of one evaluation shares: the project, its metadata,
+    and git and DVC opened once (DVC lazily: a rubric without DVC checks never
+    imports it)."""
+
     root: Path
     meta: project.ProjectMeta | None
     run_commands: bool = True
     tampered: list[str] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
+    _stack: ExitStack = field(default_factory=ExitStack)
     _dvc: Any = None
 
     # ------------------------------------------------------------- git
     @cached_property
-    def git_repo(self):
+    def has_git(self) -> bool:
         from dlpath import vcs
 
-        return vcs.open_repo(self.root)
+        return vcs.is_git_root(self.root) and vcs.git_available()
 
     def git(self, *args: str) -> str:
-        return self.git_repo.git.execute(["git", *args])
+        from dlpath import vcs
+
+        return vcs.git_output(self.root, *args)
+
+    @cached_property
+    def _git_files(self) -> list[str]:
+        return [p for p in self.git("ls-files", "-z").split("\0") if p]
 
     def git_tracked(self, rel: str) -> list[str]:
-        return [p for p in self.git("ls-files", "--", rel).splitlines() if p]
+        """Files git tracks at ``rel`` or under it (one ``git ls-files`` per evaluation)."""
+        rel = rel.strip("/")
+        return [p for p in self._git_files if p == rel or p.startswith(rel + "/")]
 
     # ------------------------------------------------------------- dvc
     @property
@@ -75,20 +97,24 @@ class Context:
         if self._dvc is None:
             from dlpath import vcs
 
-            self._dvc = vcs.open_dvc_repo(self.root)
+            self._dvc = self._stack.enter_context(vcs.dvc_session(self.root))
         return self._dvc
 
     def close(self) -> None:
-        if self._dvc is not None:
-            self._dvc.close()
-            self._dvc = None
+        self._dvc = None
+        self._stack.close()
 
     def path(self, rel: str) -> Path:
         return self.root / rel
 
+    def inside(self, rel: str) -> Path | None:
+        """``rel`` under the root, or None where a symlink leads out of the project."""
+        target = self.root / rel
+        return target if is_within(target, self.root) else None
+
 
 def _no_git(ctx: Context) -> Outcome | None:
-    if ctx.git_repo is None:
+    if not ctx.has_git:
         return Outcome(FAIL, "This project is not a git repository (run: git init).")
     return None
 
@@ -111,8 +137,8 @@ def file_exists(ctx: Context, path: str) -> Outcome:
 
 def file_matches(ctx: Context, path: str, pattern: str | None = None,
                  forbid: str | None = None, min_count: int = 1) -> Outcome:
-    target = ctx.path(path)
-    if not target.is_file() or not is_within(target, ctx.root):
+    target = ctx.inside(path)
+    if target is None or not target.is_file():
         return Outcome(FAIL, f"{path} does not exist")
     text = target.read_text(encoding="utf-8", errors="replace")
     if forbid is not None:
@@ -157,7 +183,7 @@ def git_clean(ctx: Context) -> Outcome:
 def git_tag(ctx: Context, pattern: str = "*") -> Outcome:
     if (missing := _no_git(ctx)) is not None:
         return missing
-    tags = [t.name for t in ctx.git_repo.tags if fnmatch.fnmatch(t.name, pattern)]
+    tags = [t for t in ctx.git("tag", "--list").split() if fnmatch.fnmatch(t, pattern)]
     if tags:
         return Outcome(PASS, f"tag {tags[0]}")
     return Outcome(FAIL, f"no tag matches {pattern}")
@@ -186,7 +212,7 @@ def dvc_tracked(ctx: Context, path: str) -> Outcome:
                or want.startswith(_rel(ctx, o) + "/")]
     if not tracked:
         return Outcome(FAIL, f"{path} is not a DVC output (dvc.yaml outs or dvc add)")
-    if ctx.git_repo is not None and ctx.git_tracked(want):
+    if ctx.has_git and ctx.git_tracked(want):
         return Outcome(FAIL, f"{path} is tracked by git too: git rm -r --cached {want}")
     return Outcome(PASS, f"{path} is versioned by DVC")
 
@@ -201,7 +227,7 @@ def dvc_outputs_versioned(ctx: Context) -> Outcome:
     absent = [_rel(ctx, o) for o in outs if not ctx.path(_rel(ctx, o)).exists()]
     if absent:
         return Outcome(FAIL, f"output(s) not produced yet: {', '.join(absent[:4])}")
-    if ctx.git_repo is not None:
+    if ctx.has_git:
         in_git = [_rel(ctx, o) for o in outs if ctx.git_tracked(_rel(ctx, o))]
         if in_git:
             return Outcome(FAIL, f"committed to git instead of DVC: {', '.join(in_git[:4])}")
@@ -235,17 +261,21 @@ def dvc_up_to_date(ctx: Context) -> Outcome:
 def dvc_pushed(ctx: Context) -> Outcome:
     if (missing := _no_dvc(ctx)) is not None:
         return missing
-    if not ctx.path("dvc.lock").is_file() and not any(
-        p.is_file() for p in ctx.root.glob("**/*.dvc")
-    ):
+    if not any(o.use_cache and o.hash_info for o in _outs(ctx)):
         return Outcome(FAIL, "nothing versioned by DVC yet (run the pipeline first)")
+    from dvc.config import NoRemoteError
+
     try:
         status = ctx.dvc().status(cloud=True)
-    except Exception as exc:  # no remote, unreachable remote
+    except NoRemoteError:
+        return Outcome(FAIL, "no default DVC remote (add one: dvc remote add -d NAME URL)")
+    except Exception as exc:  # an unreachable remote
         return Outcome(ERROR, f"cannot compare with the remote: {_first_line(exc)}")
     if not status:
         return Outcome(PASS, "every output is in the remote")
-    return Outcome(FAIL, f"{len(status)} output(s) not pushed")
+    names = sorted(status)
+    more = f" and {len(names) - 4} more" if len(names) > 4 else ""
+    return Outcome(FAIL, f"{len(names)} file(s) not in the remote: {', '.join(names[:4])}{more}")
 
 
 # ---------------------------------------------------------------- metrics
@@ -254,11 +284,13 @@ def dvc_pushed(ctx: Context) -> Outcome:
 class _MetricError(Exception):
     def __init__(self, status: str, message: str):
         super().__init__(message)
-        self.outcome = Outcome(status, message)
+        self.outcome = _plain(status, message)
 
 
 def _read_metrics(ctx: Context, file: str) -> Any:
-    path = ctx.path(file)
+    path = ctx.inside(file)
+    if path is None:
+        raise _MetricError(ERROR, f"{file} leads out of the project (a symlink)")
     if not path.is_file():
         raise _MetricError(FAIL, f"{file} does not exist yet (run: dvc repro)")
     text = path.read_text(encoding="utf-8", errors="replace")
@@ -305,7 +337,9 @@ def metric(ctx: Context, file: str, key: str, op: str, value: float,
     except _MetricError as exc:
         return exc.outcome
     ok = _compare(actual, op, value, tolerance)
-    return Outcome(PASS if ok else FAIL, f"{key} = {actual:g} (needs {op} {value:g})")
+    needs = f"{value:g} ± {tolerance:g}" if op == "==" and tolerance else f"{op} {value:g}"
+    return Outcome(PASS if ok else FAIL, f"{key} = {actual:g} (needs {needs})",
+                   public=f"{key} = {actual:g}: not there yet")
 
 
 def metric_ratio(ctx: Context, file: str, numerator: str, denominator: str, op: str,
@@ -316,11 +350,12 @@ def metric_ratio(ctx: Context, file: str, numerator: str, denominator: str, op: 
     except _MetricError as exc:
         return exc.outcome
     if bottom == 0:
-        return Outcome(ERROR, f"{denominator} is 0: the ratio is undefined")
+        return _plain(ERROR, f"{denominator} is 0: the ratio is undefined")
     ratio = top / bottom
     ok = _compare(ratio, op, value)
     return Outcome(PASS if ok else FAIL,
-                   f"{numerator} / {denominator} = {ratio:.3g} (needs {op} {value:g})")
+                   f"{numerator} / {denominator} = {ratio:.3g} (needs {op} {value:g})",
+                   public=f"{numerator} / {denominator} = {ratio:.3g}: not there yet")
 
 
 # ----------------------------------------------------------------- params
@@ -381,7 +416,7 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
 def _input_files(ctx: Context, inputs: list[str] | None) -> list[Path]:
     if inputs:
         files = {p for pattern in inputs for p in ctx.root.glob(pattern) if p.is_file()}
-    elif ctx.git_repo is not None:
+    elif ctx.has_git:
         listed = ctx.git("ls-files", "-co", "--exclude-standard").splitlines()
         files = {ctx.path(p) for p in listed if ctx.path(p).is_file()}
     else:
@@ -427,13 +462,15 @@ def _command_env(ctx: Context) -> dict[str, str]:
     env = os.environ.copy()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ctx.root), env.get("PYTHONPATH")]))
     env.setdefault("DVC_NO_ANALYTICS", "1")
+    # No __pycache__ written next to dlpath's packaged tests (maybe read-only).
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     # `python` in a command is the interpreter dlpath runs under.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 
 def _run_cached(ctx: Context, check: Check, cmd, timeout: float, inputs, extra: str) -> Outcome:
-    key_id = f"{check.kind}:{check.id}:{extra}"
+    key_id = check.where or f"{check.kind}:{check.id}"  # unique within a rubric
     digest = cache_key(check, extra, _input_files(ctx, inputs), ctx.root)
     hit = ctx.cache.get(key_id)
     if hit and hit.get("inputs") == digest:
@@ -445,15 +482,30 @@ def _run_cached(ctx: Context, check: Check, cmd, timeout: float, inputs, extra: 
         outcome = Outcome(PASS, f"passed in {seconds:.1f} s", output)
     else:
         outcome = Outcome(FAIL, f"exited with {code}", output)
-    ctx.cache[key_id] = {"inputs": digest, "status": outcome.status,
-                         "message": outcome.message, "output": outcome.output}
+    if code is None:
+        ctx.cache.pop(key_id, None)  # a timeout may be a busy machine: run it again next time
+    else:
+        ctx.cache[key_id] = {"inputs": digest, "status": outcome.status,
+                             "message": outcome.message, "output": outcome.output}
     return outcome
+
+
+def _edited_tests(ctx: Context, run: str, inputs: list[str] | None) -> list[str]:
+    """The edited test files a command relies on: those its command line or its
+    ``inputs`` name, every conftest.py, and all of tests/ when it names none."""
+    tests = [f for f in ctx.tampered if f.startswith("tests/")]
+    named = [f for f in tests if f in run
+             or any(fnmatch.fnmatch(f, pattern) for pattern in inputs or [])]
+    mentions_tests = "tests/" in run or any(p.startswith("tests/") for p in inputs or [])
+    if not mentions_tests:
+        return tests
+    return [f for f in tests if f in named or f.endswith("conftest.py")]
 
 
 def command(ctx: Context, check: Check, run: str, timeout: float = 300,
             inputs: list[str] | None = None, uses_tests: bool = False) -> Outcome:
     if uses_tests and ctx.tampered:
-        edited = [f for f in ctx.tampered if f.startswith("tests/")]
+        edited = _edited_tests(ctx, run, inputs)
         if edited:
             return Outcome(FAIL, "does not count: the tests it runs were edited "
                                  f"({', '.join(edited[:3])}); restore them with "
@@ -473,8 +525,9 @@ def package_tests(ctx: Context, check: Check, tests: str, timeout: float = 300) 
         return Outcome(ERROR, f"dlpath's packaged test {tests} is missing (reinstall dlpath)")
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
            str(ctx.root), "-c", os.devnull, str(test_file)]
-    outcome = _run_cached(ctx, check, cmd, timeout, None, extra=tests)
-    return outcome
+    # The packaged test's own content is part of the key: a new dlpath re-runs it.
+    extra = f"{tests}:{hashlib.sha256(test_file.read_bytes()).hexdigest()}"
+    return _run_cached(ctx, check, cmd, timeout, None, extra=extra)
 
 
 RUNNERS: dict[str, Callable[..., Outcome]] = {

@@ -113,10 +113,14 @@ def render_report(report) -> None:
     if report.used_cache:
         out.print(f"[dim]{report.used_cache} command check(s) reused from the cache: "
                   "nothing they depend on changed.[/]")
-    if report.status == "pass":
-        out.print("[bold green]All checks passed, hidden ones included.[/]")
-    else:
+    if report.status != "pass":
         out.print("Run [bold]dlpath next[/] for what to do first.")
+    elif report.skipped:
+        # Never "all passed" while some checks did not run (hidden ones among them).
+        out.print(f"[green]Every check that ran passed;[/] {report.skipped} skipped "
+                  "(--no-commands): run [bold]dlpath check[/] for all of them.")
+    else:
+        out.print("[bold green]All checks passed, hidden ones included.[/]")
 
 
 def render_suggestion(s) -> None:

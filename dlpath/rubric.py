@@ -43,6 +43,18 @@ KINDS: dict[str, tuple[set[str], set[str], set[str]]] = {
     "package_tests": ({"tests"}, {"timeout"}, {"tests"}),
 }
 COMMAND_KINDS = {"command", "package_tests"}
+_NUMBER = (int, float)
+# argument -> (accepted types, what the error says)
+_ARG_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    **{name: ((str,), "a string") for name in (
+        "path", "pattern", "forbid", "name", "file", "key", "numerator", "denominator",
+        "run", "tests", "op")},
+    **{name: ((int,), "a non-negative integer") for name in ("min", "min_count")},
+    **{name: (_NUMBER, "a number") for name in ("value", "tolerance", "timeout")},
+    **{name: ((bool,), "true or false") for name in ("experiment", "uses_tests")},
+    **{name: ((list,), "a list of strings") for name in ("keys", "inputs")},
+}
+_GLOB_CHARS = set("*?[")
 _COMMON = {"id", "kind", "hint", "points", "visible", "__line__"}
 
 
@@ -59,6 +71,9 @@ class Check:
     points: int = 1
     visible: bool = True
     line: int = 0
+    #: where the check is defined (for error messages), and the field path in it
+    source: str = ""
+    where: str = ""
 
     @property
     def runs_commands(self) -> bool:
@@ -96,7 +111,7 @@ class Rubric:
         )
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
     """A SafeLoader that records each mapping's line as ``__line__``."""
 
     def construct_mapping(self, node, deep=False):  # noqa: D401 - yaml API
@@ -147,10 +162,17 @@ def _check(path: Path, raw: Any, where: str, index: int) -> Check:
     if not isinstance(visible, bool):
         raise _fail(path, line, f"{field_at}.visible", "must be true or false")
     args = {k: v for k, v in raw.items() if k not in _COMMON}
+    for name, value in args.items():
+        types, what = _ARG_TYPES[name]
+        wrong = isinstance(value, bool) and bool not in types or not isinstance(value, types)
+        if isinstance(value, list):
+            wrong = wrong or not all(isinstance(v, str) and v for v in value)
+        if wrong:
+            raise _fail(path, line, f"{field_at}.{name}", f"must be {what}, got {value!r}")
     for name in path_args & set(args):
         values = args[name] if isinstance(args[name], list) else [args[name]]
         for value in values:
-            if not isinstance(value, str) or not _confined(value):
+            if not _confined(value):
                 raise _fail(path, line, f"{field_at}.{name}",
                             f"path {value!r} leaves the project (absolute or '..')")
     if "op" in args and args["op"] not in _OPS:
@@ -169,7 +191,7 @@ def _check(path: Path, raw: Any, where: str, index: int) -> Check:
             except (re.error, TypeError) as exc:
                 raise _fail(path, line, f"{field_at}.{name}", f"not a valid regex: {exc}") from None
     return Check(id=cid, kind=kind, args=args, hint=raw["hint"].strip(), points=points,
-                 visible=visible, line=line)
+                 visible=visible, line=line, source=str(path), where=field_at)
 
 
 def parse(text: str, path: Path) -> list[Milestone]:
@@ -244,15 +266,55 @@ def for_template(template: templates.Template) -> Rubric:
     return Rubric(milestones=_ordered(base, own), sources=sources, template=template.name)
 
 
+def _static_prefix(pattern: str) -> str:
+    """The part of a glob before its first wildcard component."""
+    parts = []
+    for part in PurePosixPath(pattern).parts:
+        if _GLOB_CHARS & set(part):
+            break
+        parts.append(part)
+    return "/".join(parts)
+
+
+def confine(the_rubric: Rubric, root: Path, template_dir: Path | None = None) -> None:
+    """Refuse a rubric whose paths lead out of ``root`` through a symlink.
+
+    Absolute paths and '..' are refused when the file is parsed; a symlink can
+    only be judged against a project, so this runs when the rubric is loaded
+    for one. ``package_tests`` paths must stay inside the template's folder.
+    """
+    from dlpath.fsutil import is_within
+
+    for m in the_rubric.milestones:
+        for c in m.checks:
+            _, _, path_args = KINDS[c.kind]
+            for name in sorted(path_args & set(c.args)):
+                values = c.args[name] if isinstance(c.args[name], list) else [c.args[name]]
+                base = template_dir if name == "tests" else root
+                if base is None:
+                    continue
+                for value in values:
+                    if not is_within(base / _static_prefix(value), base):
+                        place = "the template's folder" if name == "tests" else "the project"
+                        raise _fail(Path(c.source), c.line, f"{c.where}.{name}",
+                                    f"path {value!r} leaves {place} through a symlink")
+
+
 def load_for_project(root: Path) -> Rubric:
     """The rubric that governs ``root``: its template's (with the common
-    milestones) for a dlpath project, else a hand-written .dlpath/rubric.yaml."""
+    milestones) for a dlpath project, else a hand-written .dlpath/rubric.yaml.
+    Every path in it is confined to ``root`` (see :func:`confine`)."""
     meta = project.load_meta(root)
     if meta is not None:
-        return for_template(templates.get(meta.template))
+        template = templates.get(meta.template)
+        the_rubric = for_template(template)
+        confine(the_rubric, root, template.path)
+        return the_rubric
     local = root / META_DIR / RUBRIC_COPY
     if local.is_file():
-        return Rubric(milestones=load_file(local), sources=[local])
+        the_rubric = Rubric(milestones=load_file(local), sources=[local])
+        confine(the_rubric, root)
+        return the_rubric
     raise RubricError(
         f"'{root}' was not created by dlpath and has no rubric.",
         hint="Create a project with 'dlpath new TEMPLATE NAME', or write a rubric to "

@@ -187,3 +187,55 @@ def dvc_repro(path: Path) -> None:
 def dvc_push(path: Path) -> int:
     with open_dvc(path) as repo:
         return repo.push()
+
+
+@contextmanager
+def dvc_session(path: Path) -> Iterator:
+    """One open DVC repository for a batch of queries, run from ``path``.
+
+    DVC's lock is held for the whole batch: each locked API call (status,
+    status --cloud) otherwise drops the repository's index on entry and exit and
+    builds it again (~0.15 s each time). Holding the lock also keeps a
+    concurrent ``dvc repro`` from changing files halfway through the batch.
+    """
+    from dvc.lock import LockError
+    from dvc.repo import Repo, lock_repo
+
+    _quiet_dvc()
+    with in_dir(path):
+        repo = Repo(str(path))
+        try:
+            with lock_repo(repo):
+                yield repo
+        except LockError:
+            raise DlpathError(
+                "Another DVC command is running in this project.",
+                hint="Wait for it to finish, then run the check again.",
+            ) from None
+        finally:
+            repo.close()
+
+
+def git_output(path: Path, *args: str) -> str:
+    """Run ``git ARGS`` in ``path`` and return its stdout.
+
+    A plain subprocess: GitPython's import alone costs ~70 ms, more than the
+    handful of read-only queries ``dlpath check`` makes. Raises DlpathError
+    when git fails (the message is git's first line of stderr).
+    """
+    import subprocess
+
+    if not git_available():
+        raise DlpathError("git is not installed or not on PATH.",
+                          hint="Install git (https://git-scm.com/downloads).")
+    proc = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, encoding="utf-8", errors="replace")
+    if proc.returncode != 0:
+        first = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[0]
+        raise DlpathError(f"git {args[0]}: {first}")
+    return proc.stdout
+
+
+def is_git_root(path: Path) -> bool:
+    """True when ``path`` itself (not a parent) is the top of a git work tree."""
+    return (path / ".git").exists()
