@@ -1,23 +1,25 @@
-"""The hands-on templates train real models: generate each project, run its
-DVC pipeline once, its own tests and ruff, and check the figures the roadmap
-asks of it through its rubric (hidden checks included). Then version it as a
-learner would and check the common milestones pass."""
+"""A learner's whole first loop through a hands-on project: generate, run the
+pipeline, commit, push; then `dlpath check` must pass the goal milestone
+(hidden checks included) and the common Versioned and Reproducible ones.
+
+The templates' own figures, metrics, plots, tests and ruff are covered per
+template in tests/test_template_<name>.py; this runs one template end to end.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 
 import pytest
 
 from dlpath import checker
-from tests.conftest import dvc, make_project, run
+from tests.conftest import dvc, make_project
 
 pytestmark = pytest.mark.slow
 
-GOALS = {"quantization": "edge-ready", "xai": "sane-explanations"}
+GOALS = {"quantization": "edge-ready"}
 
 
 @pytest.fixture(scope="module", params=sorted(GOALS))
@@ -37,20 +39,6 @@ def test_pipeline_reaches_the_template_goals(reproduced):
     failing = [(c.id, c.message) for c in report.all_checks if c.status != "pass"]
     assert not failing, failing
     assert report.tally(False)[1] >= 1  # at least one hidden check, and it passed
-
-
-def test_metrics_and_plots_render(reproduced, tmp_path):
-    template, root = reproduced
-    shown = json.loads(dvc("metrics", "show", "--json", cwd=root).stdout)
-    assert shown  # DVC reads the metrics files
-    dvc("plots", "show", "-o", str(tmp_path / "plots"), cwd=root)
-    assert (tmp_path / "plots" / "index.html").is_file()
-
-
-def test_project_tests_and_ruff_pass(reproduced):
-    template, root = reproduced
-    run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root)
-    run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=root)
 
 
 def test_reproducible_and_versioned_after_commit_and_push(reproduced):
