@@ -154,6 +154,39 @@ def file_matches(ctx: Context, path: str, pattern: str | None = None,
     return Outcome(PASS, f"{path} is as required")
 
 
+def markdown_sections(ctx: Context, path: str, sections: list[str],
+                      forbid: str = r"\bTODO\b") -> Outcome:
+    """Every section heading (any level) is there with some text under it, and
+    no section's text matches ``forbid`` (the template's TODO markers; text
+    outside the sections, such as an introduction, may mention TODO)."""
+    target = ctx.inside(path)
+    if target is None or not target.is_file():
+        return Outcome(FAIL, f"{path} does not exist")
+    text = target.read_text(encoding="utf-8", errors="replace")
+    bodies: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        heading = re.match(r"^#{1,6}\s+(.+?)\s*#*\s*$", line)
+        if heading:
+            current = heading.group(1).strip().lower()
+            bodies.setdefault(current, "")
+        elif current is not None:
+            bodies[current] += line + "\n"
+    missing = [s for s in sections if s.lower() not in bodies]
+    empty = [s for s in sections if s.lower() in bodies and not bodies[s.lower()].strip()]
+    todo = [s for s in sections if re.search(forbid, bodies.get(s.lower(), ""))]
+    problems = []
+    if missing:
+        problems.append(f"no section {', '.join(missing)}")
+    if empty:
+        problems.append(f"empty: {', '.join(empty)}")
+    if todo:
+        problems.append(f"still TODO: {', '.join(todo)}")
+    if problems:
+        return Outcome(FAIL, f"{path}: {'; '.join(problems)}")
+    return Outcome(PASS, f"{path}: {', '.join(sections)} filled in")
+
+
 # -------------------------------------------------------------------- git
 
 
@@ -533,6 +566,7 @@ def package_tests(ctx: Context, check: Check, tests: str, timeout: float = 300) 
 RUNNERS: dict[str, Callable[..., Outcome]] = {
     "file_exists": file_exists,
     "file_matches": file_matches,
+    "markdown_sections": markdown_sections,
     "git_commits": git_commits,
     "git_clean": git_clean,
     "git_tag": git_tag,

@@ -28,6 +28,7 @@ _OPS = {">=", "<=", ">", "<", "=="}
 KINDS: dict[str, tuple[set[str], set[str], set[str]]] = {
     "file_exists": ({"path"}, set(), {"path"}),
     "file_matches": ({"path"}, {"pattern", "forbid", "min_count"}, {"path"}),
+    "markdown_sections": ({"path", "sections"}, {"forbid"}, {"path"}),
     "git_commits": ({"min"}, set(), set()),
     "git_clean": (set(), set(), set()),
     "git_tag": (set(), {"pattern"}, set()),
@@ -52,7 +53,7 @@ _ARG_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     **{name: ((int,), "a non-negative integer") for name in ("min", "min_count")},
     **{name: (_NUMBER, "a number") for name in ("value", "tolerance", "timeout")},
     **{name: ((bool,), "true or false") for name in ("experiment", "uses_tests")},
-    **{name: ((list,), "a list of strings") for name in ("keys", "inputs")},
+    **{name: ((list,), "a list of strings") for name in ("keys", "inputs", "sections")},
 }
 _GLOB_CHARS = set("*?[")
 _COMMON = {"id", "kind", "hint", "points", "visible", "__line__"}
@@ -185,7 +186,7 @@ def _check(path: Path, raw: Any, where: str, index: int) -> Check:
                              or not isinstance(args[name], (int, float)) or args[name] < 0):
             raise _fail(path, line, f"{field_at}.{name}", "must be a non-negative number")
     for name in ("pattern", "forbid"):
-        if name in args and kind == "file_matches":
+        if name in args and kind in ("file_matches", "markdown_sections"):
             try:
                 re.compile(args[name])
             except (re.error, TypeError) as exc:
