@@ -228,31 +228,40 @@ def model_size_bytes(model: nn.Module, path: str | Path) -> int:
     return path.stat().st_size
 
 
-def train_stage(make_model: Callable[[dict[str, Any]], nn.Module], model_path: str) -> None:
+def train_stage(
+    make_model: Callable[[dict[str, Any]], nn.Module],
+    model_path: str,
+    *,
+    inputs: tuple[str, ...] = ("x",),
+    data: str = "data/prepared",
+    name: str = "train",
+) -> None:
     """The `train` stage every template shares: read params, train on
-    data/prepared, save the model, the metrics and the training curve.
+    ``data``/train.npz and val.npz, save the model, the metrics
+    (metrics/<name>.json) and the training curve (metrics/<name>_log.csv).
 
-    ``make_model`` builds the network from the `train` params.
+    ``make_model`` builds the network from the `train` params; ``inputs`` names
+    the arrays of the splits the model takes, in order (the labels are ``y``).
     """
     params = load_params()
     cfg = params["train"]
     set_threads(params)
     set_seed(params["seed"])
     dist = init_distributed()
-    train = load_split("data/prepared/train.npz")
-    val = load_split("data/prepared/val.npz")
+    train = load_split(f"{data}/train.npz")
+    val = load_split(f"{data}/val.npz")
     model, history = train_classifier(
         make_model(cfg),
-        tensors(train["x"], train["y"]),
-        tensors(val["x"], val["y"]),
+        tensors(*(train[k] for k in inputs), train["y"]),
+        tensors(*(val[k] for k in inputs), val["y"]),
         epochs=cfg["epochs"], lr=cfg["lr"], batch_size=cfg["batch_size"],
         weight_decay=cfg.get("weight_decay", 0.0), seed=params["seed"], dist=dist,
     )
     if dist.is_main:
         save_torch(model.cpu().state_dict(), model_path)
-        write_csv("metrics/train_log.csv", history)
-        write_json("metrics/train.json", {"val_acc": history[-1]["val_acc"],
-                                          "device": str(dist.device),
-                                          "processes": dist.world_size})
-        print(f"val accuracy {history[-1]['val_acc']:.3f} on {dist.device}")
+        write_csv(f"metrics/{name}_log.csv", history)
+        write_json(f"metrics/{name}.json", {"val_acc": history[-1]["val_acc"],
+                                            "device": str(dist.device),
+                                            "processes": dist.world_size})
+        print(f"{name}: val accuracy {history[-1]['val_acc']:.3f} on {dist.device}")
     shutdown_distributed(dist)
