@@ -330,15 +330,15 @@ def _read_metrics(ctx: Context, file: str) -> Any:
     if not text.strip():
         raise _MetricError(ERROR, f"{file} is empty")
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except ValueError:
-        pass
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise _MetricError(ERROR, f"{file} is neither JSON nor YAML") from None
-    if not isinstance(data, (dict, list)):
-        raise _MetricError(ERROR, f"{file} is neither JSON nor YAML metrics")
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise _MetricError(ERROR, f"{file} is neither JSON nor YAML") from None
+    if not isinstance(data, dict):
+        raise _MetricError(ERROR, f"{file} holds no metrics mapping (found "
+                                  f"{type(data).__name__}: {str(data)[:40]!r})")
     return data
 
 
