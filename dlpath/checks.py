@@ -93,11 +93,19 @@ class Context:
         return (self.root / ".dvc").is_dir()
 
     def dvc(self):
-        """The DVC repository, opened once per evaluation (closed by close())."""
+        """The DVC repository, opened once per evaluation (closed by close()).
+        Where it cannot be opened (its lock held by a running ``dvc repro``,
+        say), every DVC check reports the same error without trying again."""
+        if isinstance(self._dvc, Exception):
+            raise self._dvc
         if self._dvc is None:
             from dlpath import vcs
 
-            self._dvc = self._stack.enter_context(vcs.dvc_session(self.root))
+            try:
+                self._dvc = self._stack.enter_context(vcs.dvc_session(self.root))
+            except Exception as exc:
+                self._dvc = exc
+                raise
         return self._dvc
 
     def close(self) -> None:
