@@ -63,6 +63,9 @@ class Context:
     run_commands: bool = True
     tampered: list[str] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
+    #: the command cache's view of the files, kept until a command runs
+    input_memo: dict[tuple[str, ...], list[Path]] = field(default_factory=dict)
+    digest_memo: dict[Path, bytes] = field(default_factory=dict)
     _stack: ExitStack = field(default_factory=ExitStack)
     _dvc: Any = None
 
@@ -114,6 +117,19 @@ class Context:
 
     def path(self, rel: str) -> Path:
         return self.root / rel
+
+    @cached_property
+    def template_dir(self) -> Path | None:
+        """The packaged folder of the project's template (for package_tests)."""
+        if self.meta is None:
+            return None
+        from dlpath import templates
+
+        return templates.get(self.meta.template).path
+
+    def forget_files(self) -> None:
+        self.input_memo.clear()
+        self.digest_memo.clear()
 
     def inside(self, rel: str) -> Path | None:
         """``rel`` under the root, or None where a symlink leads out of the project."""
@@ -455,23 +471,46 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
 
 
 def _input_files(ctx: Context, inputs: list[str] | None) -> list[Path]:
+    """The files a command check's result depends on: its ``inputs`` globs, or
+    every file git tracks plus untracked, non-ignored ones (without git: every
+    file outside hidden folders). dlpath's own state file never counts."""
+    memo_key = tuple(inputs or ())
+    if memo_key in ctx.input_memo:
+        return ctx.input_memo[memo_key]
     if inputs:
-        files = {p for pattern in inputs for p in ctx.root.glob(pattern) if p.is_file()}
+        files = {p for pattern in inputs for p in ctx.root.glob(pattern)
+                 if p.is_file() and is_within(p, ctx.root)}
     elif ctx.has_git:
-        listed = ctx.git("ls-files", "-co", "--exclude-standard").splitlines()
-        files = {ctx.path(p) for p in listed if ctx.path(p).is_file()}
+        listed = ctx.git("ls-files", "-z", "-co", "--exclude-standard").split("\0")
+        files = {ctx.path(p) for p in listed if p and ctx.path(p).is_file()}
     else:
-        files = {p for p in ctx.root.rglob("*") if p.is_file() and ".dlpath" not in p.parts}
-    state = ctx.path(".dlpath/state.json")
-    return sorted(f for f in files if f != state and not f.name.startswith("state.json"))
+        files = {p for p in ctx.root.rglob("*") if p.is_file() and not any(
+            part.startswith(".") or part == "__pycache__"
+            for part in p.relative_to(ctx.root).parts[:-1])}
+    state_dir = ctx.path(project.META_DIR)
+    found = sorted(f for f in files
+                   if not (f.parent == state_dir and f.name.startswith(project.STATE_FILE)))
+    ctx.input_memo[memo_key] = found
+    return found
 
 
-def cache_key(check: Check, extra: str, files: list[Path], root: Path) -> str:
+def _file_digest(ctx: Context, path: Path) -> bytes:
+    if path not in ctx.digest_memo:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        ctx.digest_memo[path] = digest.digest()
+    return ctx.digest_memo[path]
+
+
+def cache_key(ctx: Context, check: Check, extra: str, files: list[Path]) -> str:
+    """A hash of the check's definition and of the name and content of every input."""
     digest = hashlib.sha256(json.dumps([check.kind, check.args, extra], sort_keys=True,
                                        default=str).encode())
     for f in files:
-        digest.update(f.relative_to(root).as_posix().encode())
-        digest.update(hashlib.sha256(f.read_bytes()).digest())
+        digest.update(f.relative_to(ctx.root).as_posix().encode() + b"\0")
+        digest.update(_file_digest(ctx, f))
     return digest.hexdigest()
 
 
@@ -512,11 +551,12 @@ def _command_env(ctx: Context) -> dict[str, str]:
 
 def _run_cached(ctx: Context, check: Check, cmd, timeout: float, inputs, extra: str) -> Outcome:
     key_id = check.where or f"{check.kind}:{check.id}"  # unique within a rubric
-    digest = cache_key(check, extra, _input_files(ctx, inputs), ctx.root)
+    digest = cache_key(ctx, check, extra, _input_files(ctx, inputs))
     hit = ctx.cache.get(key_id)
     if hit and hit.get("inputs") == digest:
         return Outcome(hit["status"], hit["message"], hit.get("output", ""), cached=True)
     code, output, seconds = run_bounded(cmd, ctx.root, timeout, _command_env(ctx))
+    ctx.forget_files()  # the command may have written files: hash them afresh
     if code is None:
         outcome = Outcome(FAIL, f"timed out after {timeout:g} s", output)
     elif code == 0:
@@ -556,12 +596,9 @@ def command(ctx: Context, check: Check, run: str, timeout: float = 300,
 
 
 def package_tests(ctx: Context, check: Check, tests: str, timeout: float = 300) -> Outcome:
-    from dlpath import templates
-
-    if ctx.meta is None:
+    if ctx.template_dir is None:
         return Outcome(ERROR, "package tests need a project made by 'dlpath new'")
-    folder = templates.get(ctx.meta.template).path
-    test_file = folder / tests
+    test_file = ctx.template_dir / tests
     if not test_file.is_file():
         return Outcome(ERROR, f"dlpath's packaged test {tests} is missing (reinstall dlpath)")
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
