@@ -178,8 +178,10 @@ def evaluate(root: Path, *, milestone: str | None = None, run_commands: bool = T
     ctx = checks.Context(root=root, meta=meta, run_commands=run_commands, tampered=tampered,
                          cache=dict(state.get("cache", {})))
     reports = []
-    try:
-        with vcs.in_dir(root):
+    # ctx.close() must run inside in_dir: the DVC session it closes changed
+    # directory itself, and restores the directory it found (the root).
+    with vcs.in_dir(root):
+        try:
             for m in selected:
                 check_reports = []
                 for check in m.checks:
@@ -195,8 +197,8 @@ def evaluate(root: Path, *, milestone: str | None = None, run_commands: bool = T
                     ))
                 reports.append(MilestoneReport(id=m.id, title=m.title, step=m.step,
                                                checks=check_reports))
-    finally:
-        ctx.close()
+        finally:
+            ctx.close()
     report = Report(root=root, template=meta.template if meta else None, milestones=reports,
                     tampered=tampered)
     if record:
