@@ -66,6 +66,9 @@ class Context:
     #: the command cache's view of the files, kept until a command runs
     input_memo: dict[tuple[str, ...], list[Path]] = field(default_factory=dict)
     digest_memo: dict[Path, bytes] = field(default_factory=dict)
+    #: DVC's answers (see _facts), and whether they came from the last check
+    dvc_facts: dict[str, Any] | None = None
+    dvc_reused: bool = False
     _stack: ExitStack = field(default_factory=ExitStack)
     _dvc: Any = None
 
@@ -249,46 +252,118 @@ def git_tag(ctx: Context, pattern: str = "*") -> Outcome:
 # -------------------------------------------------------------------- DVC
 
 
-def _outs(ctx: Context) -> list[Any]:
-    # Building DVC's index costs ~0.14 s: once per evaluation.
-    if "_outs" not in ctx.__dict__:
-        ctx.__dict__["_outs"] = list(ctx.dvc().index.outs)
-    return ctx.__dict__["_outs"]
+DVC_FACTS_FORMAT = 1
+_CONTROL_FILES = (".dvc/config", ".dvc/config.local", ".dvcignore", "dvc.yaml", "dvc.lock",
+                  "params.yaml")
 
 
-def _rel(ctx: Context, out: Any) -> str:
-    return Path(os.path.relpath(out.fs_path, ctx.root)).as_posix()
+def _stat_line(path: Path) -> str:
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def dvc_signature(root: Path, facts: dict[str, Any]) -> str | None:
+    """A fingerprint of everything DVC's answers in ``facts`` depend on, or
+    None where they cannot be fingerprinted (a dependency or a remote off
+    this machine).
+
+    It trusts size, modification time and inode, as DVC's own hash cache
+    does: every file DVC read (dvc files, dependencies and outputs, folders
+    walked), its configuration, and the folders of the DVC cache and of a
+    local remote (a push or a gc changes their modification times).
+    """
+    from importlib.metadata import version
+
+    if facts.get("paths") is None or ("remote" not in facts):
+        return None
+    cloud = facts.get("cloud", {})
+    if facts["remote"] is None and "status" in cloud:
+        return None  # a remote off this machine: ask DVC every time
+    digest = hashlib.sha256(f"{DVC_FACTS_FORMAT}:{version('dvc')}".encode())
+    for rel in sorted({*_CONTROL_FILES, *facts["paths"]}):
+        path = root / rel
+        digest.update(f"\0{rel}={_stat_line(path)}".encode())
+        if path.is_dir():
+            for folder, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    sub = Path(folder, name)
+                    digest.update(f"\0{sub.relative_to(root).as_posix()}="
+                                  f"{_stat_line(sub)}".encode())
+    for tree in (facts.get("cache"), facts.get("remote")):
+        if tree is None:
+            continue
+        digest.update(f"\0tree {tree}={_stat_line(Path(tree))}".encode())
+        for folder, dirs, _ in os.walk(tree):
+            dirs.sort()
+            for name in dirs:
+                digest.update(f"\0{name}={_stat_line(Path(folder, name))}".encode())
+    return digest.hexdigest()
+
+
+def _facts(ctx: Context) -> dict[str, Any]:
+    """DVC's answers for this evaluation: reused from the last check when
+    nothing they depend on changed (see :func:`dvc_signature`), else asked of
+    DVC once (importing and opening DVC costs ~0.6 s) and kept for next time."""
+    if ctx.dvc_facts is None:
+        kept = ctx.cache.get("dvc")
+        if isinstance(kept, dict) and kept.get("key") and (
+                dvc_signature(ctx.root, kept) == kept["key"]):
+            ctx.dvc_facts, ctx.dvc_reused = kept, True
+        else:
+            from dlpath import vcs
+
+            facts = vcs.dvc_facts(ctx.dvc(), ctx.root)
+            key = dvc_signature(ctx.root, facts)
+            if key is None:
+                ctx.cache.pop("dvc", None)
+            else:
+                ctx.cache["dvc"] = {**facts, "key": key}
+            ctx.dvc_facts = facts
+    return ctx.dvc_facts
+
+
+def _outs(ctx: Context) -> list[dict[str, Any]]:
+    return _facts(ctx)["outs"]
+
+
+def _with_reuse(ctx: Context, outcome: Outcome) -> Outcome:
+    outcome.cached = ctx.dvc_reused
+    return outcome
 
 
 def dvc_tracked(ctx: Context, path: str) -> Outcome:
     if (missing := _no_dvc(ctx)) is not None:
         return missing
-    want = path.rstrip("/")
-    tracked = [o for o in _outs(ctx)
-               if _rel(ctx, o) == want or _rel(ctx, o).startswith(want + "/")
-               or want.startswith(_rel(ctx, o) + "/")]
+    want = path.strip("/")
+    tracked = [o for o in _outs(ctx) if o["path"] == want or o["path"].startswith(want + "/")
+               or want.startswith(o["path"] + "/")]
     if not tracked:
-        return Outcome(FAIL, f"{path} is not a DVC output (dvc.yaml outs or dvc add)")
+        return _with_reuse(ctx, Outcome(
+            FAIL, f"{path} is not a DVC output (dvc.yaml outs or dvc add)"))
     if ctx.has_git and ctx.git_tracked(want):
         return Outcome(FAIL, f"{path} is tracked by git too: git rm -r --cached {want}")
-    return Outcome(PASS, f"{path} is versioned by DVC")
+    return _with_reuse(ctx, Outcome(PASS, f"{path} is versioned by DVC"))
 
 
 def dvc_outputs_versioned(ctx: Context) -> Outcome:
     """Every cached output exists, and none of them is tracked by git."""
     if (missing := _no_dvc(ctx)) is not None:
         return missing
-    outs = [o for o in _outs(ctx) if o.use_cache]
+    outs = [o["path"] for o in _outs(ctx) if o["use_cache"]]
     if not outs:
         return Outcome(FAIL, "the pipeline declares no cached outputs")
-    absent = [_rel(ctx, o) for o in outs if not ctx.path(_rel(ctx, o)).exists()]
+    absent = [o for o in outs if not ctx.path(o).exists()]
     if absent:
         return Outcome(FAIL, f"output(s) not produced yet: {', '.join(absent[:4])}")
     if ctx.has_git:
-        in_git = [_rel(ctx, o) for o in outs if ctx.git_tracked(_rel(ctx, o))]
+        in_git = [o for o in outs if ctx.git_tracked(o)]
         if in_git:
             return Outcome(FAIL, f"committed to git instead of DVC: {', '.join(in_git[:4])}")
-    return Outcome(PASS, f"{len(outs)} output(s) versioned by DVC")
+    return _with_reuse(ctx, Outcome(PASS, f"{len(outs)} output(s) versioned by DVC"))
 
 
 def dvc_stage(ctx: Context, name: str) -> Outcome:
@@ -309,30 +384,31 @@ def dvc_up_to_date(ctx: Context) -> Outcome:
         return missing
     if not ctx.path("dvc.lock").is_file():
         return Outcome(FAIL, "the pipeline has never run (no dvc.lock)")
-    status = ctx.dvc().status()
+    status = _facts(ctx)["status"]
+    if set(status) == {"error"} and isinstance(status["error"], str):
+        return Outcome(ERROR, f"dvc status failed: {status['error']}")
     if not status:
-        return Outcome(PASS, "dvc status: data and pipelines are up to date")
-    return Outcome(FAIL, f"changed since the last run: {', '.join(sorted(status)[:4])}")
+        return _with_reuse(ctx, Outcome(PASS, "dvc status: data and pipelines are up to date"))
+    return _with_reuse(ctx, Outcome(
+        FAIL, f"changed since the last run: {', '.join(sorted(status)[:4])}"))
 
 
 def dvc_pushed(ctx: Context) -> Outcome:
     if (missing := _no_dvc(ctx)) is not None:
         return missing
-    if not any(o.use_cache and o.hash_info for o in _outs(ctx)):
+    if not any(o["use_cache"] and o["hashed"] for o in _outs(ctx)):
         return Outcome(FAIL, "nothing versioned by DVC yet (run the pipeline first)")
-    from dvc.config import NoRemoteError
-
-    try:
-        status = ctx.dvc().status(cloud=True)
-    except NoRemoteError:
+    cloud = _facts(ctx)["cloud"]
+    if cloud.get("no_remote"):
         return Outcome(FAIL, "no default DVC remote (add one: dvc remote add -d NAME URL)")
-    except Exception as exc:  # an unreachable remote
-        return Outcome(ERROR, f"cannot compare with the remote: {_first_line(exc)}")
-    if not status:
-        return Outcome(PASS, "every output is in the remote")
-    names = sorted(status)
+    if "error" in cloud:
+        return Outcome(ERROR, f"cannot compare with the remote: {cloud['error']}")
+    if not cloud["status"]:
+        return _with_reuse(ctx, Outcome(PASS, "every output is in the remote"))
+    names = sorted(cloud["status"])
     more = f" and {len(names) - 4} more" if len(names) > 4 else ""
-    return Outcome(FAIL, f"{len(names)} file(s) not in the remote: {', '.join(names[:4])}{more}")
+    return _with_reuse(ctx, Outcome(
+        FAIL, f"{len(names)} file(s) not in the remote: {', '.join(names[:4])}{more}"))
 
 
 # ---------------------------------------------------------------- metrics

@@ -111,7 +111,7 @@ def render_report(report) -> None:
     out.print(f"\nScore: [bold]{report.score}/{report.max_score}[/] points.  "
               f"Visible checks passed: {vp}/{vt}.  Hidden checks passed: {hp}/{ht}.")
     if report.used_cache:
-        out.print(f"[dim]{report.used_cache} command check(s) reused from the cache: "
+        out.print(f"[dim]{report.used_cache} check result(s) reused from the last check: "
                   "nothing they depend on changed.[/]")
     if report.status != "pass":
         out.print("Run [bold]dlpath next[/] for what to do first.")

@@ -239,3 +239,60 @@ def git_output(path: Path, *args: str) -> str:
 def is_git_root(path: Path) -> bool:
     """True when ``path`` itself (not a parent) is the top of a git work tree."""
     return (path / ".git").exists()
+
+
+def dvc_facts(repo, root: Path) -> dict:
+    """Everything ``dlpath check`` asks DVC, in one plain dict (JSON-ready, so
+    the answers can be kept in the project's state and reused):
+
+    ``outs``: each output (path relative to ``root``, cached by DVC, hashed yet);
+    ``status``: ``dvc status`` (or ``{"error": ...}``); ``cloud``: ``dvc status
+    --cloud`` as ``{"status": ...}``, ``{"no_remote": True}`` or ``{"error": ...}``;
+    ``paths``: every file DVC read to answer (dvc files, deps, outs), or None
+    where one lies outside the local file system; ``remote``: the default
+    remote's folder where it is local, else None; ``cache``: the DVC cache folder.
+    """
+    from dvc.config import NoRemoteError
+
+    def rel(fs_path: str) -> str:
+        return Path(os.path.relpath(fs_path, root)).as_posix()
+
+    outs, paths, local = [], set(), True
+    for stage in repo.index.stages:
+        paths.add(rel(stage.dvcfile.path))
+        lock = getattr(stage.dvcfile, "_lockfile", None)
+        if lock is not None:
+            paths.add(rel(lock.path))
+        for dep in stage.deps:
+            if dep.protocol != "local" or getattr(dep, "def_repo", None):
+                local = False
+            else:
+                paths.add(rel(dep.fs_path))
+        for out in stage.outs:
+            if out.protocol != "local":
+                local = False
+                continue
+            paths.add(rel(out.fs_path))
+            outs.append({"path": rel(out.fs_path), "use_cache": bool(out.use_cache),
+                         "hashed": bool(out.hash_info)})
+    facts: dict = {"outs": outs, "paths": sorted(paths) if local else None}
+    try:
+        facts["status"] = repo.status()
+    except Exception as exc:  # a broken dvc.yaml, say: the check reports it
+        facts["status"] = {"error": str(exc).strip().splitlines()[0] if str(exc).strip()
+                           else type(exc).__name__}
+    try:
+        facts["cloud"] = {"status": repo.status(cloud=True)}
+    except NoRemoteError:
+        facts["cloud"] = {"no_remote": True}
+    except Exception as exc:  # an unreachable remote
+        facts["cloud"] = {"error": str(exc).strip().splitlines()[0] if str(exc).strip()
+                          else type(exc).__name__}
+    remote = None
+    name = repo.config["core"].get("remote")
+    url = repo.config["remote"].get(name, {}).get("url") if name else None
+    if url and "://" not in url:
+        remote = os.path.normpath(os.path.join(root, ".dvc", url))  # relative to .dvc/
+    facts["remote"] = remote
+    facts["cache"] = repo.cache.local.path
+    return facts

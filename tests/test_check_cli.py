@@ -147,7 +147,7 @@ def test_everything_passing_exits_0_and_says_so(tmp_path, runner):
     assert "Hidden checks passed: 1/1" in result.stdout
     again = invoke(runner, root)
     assert again.exit_code == 0
-    assert "1 command check(s) reused from the cache" in again.stdout
+    assert "check result(s) reused from the last check" in again.stdout
     assert "(cached)" in again.stdout
     skipped = invoke(runner, root, "--no-commands")
     assert skipped.exit_code == 0

@@ -462,3 +462,54 @@ def test_checking_imports_neither_torch_nor_gitpython(mini):
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_dvc_answers_are_reused_only_while_nothing_they_depend_on_changes(mini):
+    write_rubric(mini, METRICS_RUBRIC)
+    dvc_checks = ("outs", "tracked", "pushed", "fresh")
+
+    def check():
+        report = checker.evaluate(mini, milestone="versioned")
+        checks = by_id(report)
+        reused = {checks[name].cached for name in dvc_checks}
+        assert len(reused) == 1, checks  # all answered by DVC, or all reused
+        return {name: checks[name].status for name in dvc_checks}, reused.pop()
+
+    dvc("repro", cwd=mini)
+    git("add", "-A", cwd=mini)
+    git("commit", "-qm", "run", cwd=mini)
+    assert check() == ({"outs": "pass", "tracked": "pass", "pushed": "fail", "fresh": "pass"},
+                       False)
+    assert check() == ({"outs": "pass", "tracked": "pass", "pushed": "fail", "fresh": "pass"},
+                       True)
+    dvc("push", cwd=mini)  # the remote changed
+    assert check() == ({"outs": "pass", "tracked": "pass", "pushed": "pass", "fresh": "pass"},
+                       False)
+    assert check()[1] is True
+    (mini / "stage.py").write_text(STAGE + "# a dependency changed\n")
+    assert check() == ({"outs": "pass", "tracked": "pass", "pushed": "pass", "fresh": "fail"},
+                       False)
+    git("checkout", "--", "stage.py", cwd=mini)
+    assert check() == ({"outs": "pass", "tracked": "pass", "pushed": "pass", "fresh": "pass"},
+                       False)
+    (mini / "data" / "out.txt").write_text("tampered output")  # an output changed
+    assert check()[0]["fresh"] == "fail"
+    (mini / "data" / "out.txt").unlink()
+    assert check()[0]["fresh"] == "fail"
+    dvc("checkout", cwd=mini)
+    assert check()[0]["fresh"] == "pass"
+    (mini / "params.yaml").write_text("n: 3\nacc: 0.7\n")  # same size, other params
+    assert check() == ({"outs": "pass", "tracked": "pass", "pushed": "pass", "fresh": "fail"},
+                       False)
+    assert check()[1] is True
+
+
+def test_answers_that_cannot_be_fingerprinted_are_never_reused(tmp_path):
+    from dlpath.checks import dvc_signature
+
+    base = {"outs": [], "paths": ["dvc.yaml"], "status": {}, "cache": None}
+    assert dvc_signature(tmp_path, {**base, "remote": None, "cloud": {"no_remote": True}})
+    # a remote off this machine, or a dependency outside the local file system
+    assert dvc_signature(tmp_path, {**base, "remote": None, "cloud": {"status": {}}}) is None
+    assert dvc_signature(tmp_path, {**base, "paths": None, "remote": None,
+                                     "cloud": {"no_remote": True}}) is None
