@@ -15,8 +15,12 @@
           }
         }
       },
-      "cache": {"<check key>": {"inputs": "<sha256>", "status": "...", "message": "..."}}
+      "cache": {"<check key>": {"inputs": "<sha256>", "status": "...", "message": "..."},
+                "dvc": {"key": "<fingerprint>", "outs": [...], "status": {...}, ...}}
     }
+
+(The cache entries are written by dlpath.checks: command results, and DVC's
+answers with the fingerprint of what they depend on; see docs/rubric-format.md.)
 
 Writes hold a file lock and replace the file atomically, so two ``check``
 runs at once never leave it half-written.
