@@ -80,13 +80,17 @@ _MARK = {"pass": "[green]✓ pass[/]", "fail": "[red]✗ fail[/]", "error": "[ma
          "skipped": "[dim]- skipped[/]"}
 
 
+def render_report_warnings(report) -> None:
+    """What the learner should know whatever the output format (stderr)."""
+    if report.tampered:
+        err.print(f"[yellow]Edited since the project was generated:[/] "
+                  f"{escape(', '.join(report.tampered))} (checks that rely on them do not count)")
+
+
 def render_report(report) -> None:
     """The check report: one table per milestone, then the score and totals."""
     from rich.table import Table
 
-    if report.tampered:
-        err.print(f"[yellow]Edited since the project was generated:[/] "
-                  f"{escape(', '.join(report.tampered))} (checks that rely on them do not count)")
     for m in report.milestones:
         table = Table(title=f"{escape(m.title)}  [dim]({m.id}, {m.score}/{m.max_score} points)[/]",
                       title_justify="left", show_lines=False, expand=False)

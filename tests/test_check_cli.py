@@ -134,8 +134,9 @@ def test_editing_protected_files_is_reported(fresh, runner):
     (fresh / "tests" / "test_common.py").write_text("def test_nothing():\n    pass\n")
     result = invoke(runner, fresh, "--no-commands")
     assert "Edited since the project was generated: tests/test_common.py" in result.stderr
-    data = json.loads(invoke(runner, fresh, "--no-commands", "--json").stdout)
-    assert data["tampered"] == ["tests/test_common.py"]
+    as_json = invoke(runner, fresh, "--no-commands", "--json")
+    assert json.loads(as_json.stdout)["tampered"] == ["tests/test_common.py"]
+    assert "Edited since the project was generated: tests/test_common.py" in as_json.stderr
 
 
 def test_everything_passing_exits_0_and_says_so(tmp_path, runner):

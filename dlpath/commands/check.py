@@ -25,6 +25,7 @@ def check(
     from dlpath import checker, console
 
     report = checker.evaluate(path, milestone=milestone, run_commands=not no_commands)
+    console.render_report_warnings(report)
     if json_:
         console.print_json(report.to_json())
     else:
