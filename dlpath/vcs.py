@@ -275,6 +275,9 @@ def dvc_facts(repo, root: Path) -> dict:
             paths.add(rel(out.fs_path))
             outs.append({"path": rel(out.fs_path), "use_cache": bool(out.use_cache),
                          "hashed": bool(out.hash_info)})
+    # Files that dvc.yaml interpolates (`vars:`) shape its stages too.
+    for dvcfile in {p for p in paths if p.endswith(("dvc.yaml", "dvc.yml"))}:
+        paths.update(_vars_files(root / dvcfile, root))
     facts: dict = {"outs": outs, "paths": sorted(paths) if local else None}
     try:
         facts["status"] = repo.status()
@@ -296,3 +299,25 @@ def dvc_facts(repo, root: Path) -> dict:
     facts["remote"] = remote
     facts["cache"] = repo.cache.local.path
     return facts
+
+
+def _vars_files(dvc_yaml: Path, root: Path) -> set[str]:
+    """Files named in a dvc.yaml's top-level and per-stage ``vars`` lists."""
+    import yaml
+
+    try:
+        data = yaml.load(dvc_yaml.read_text(encoding="utf-8"),
+                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    except (OSError, yaml.YAMLError):
+        return set()
+    if not isinstance(data, dict):
+        return set()
+    lists = [data.get("vars")] + [s.get("vars") for s in (data.get("stages") or {}).values()
+                                  if isinstance(s, dict)]
+    found = {"params.yaml"}
+    for entries in lists:
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, str):
+                path = dvc_yaml.parent / entry.split(":", 1)[0]
+                found.add(Path(os.path.relpath(path, root)).as_posix())
+    return found

@@ -513,3 +513,17 @@ def test_answers_that_cannot_be_fingerprinted_are_never_reused(tmp_path):
     assert dvc_signature(tmp_path, {**base, "remote": None, "cloud": {"status": {}}}) is None
     assert dvc_signature(tmp_path, {**base, "paths": None, "remote": None,
                                      "cloud": {"no_remote": True}}) is None
+
+
+def test_a_file_dvc_yaml_interpolates_is_part_of_the_fingerprint(mini):
+    write_rubric(mini, METRICS_RUBRIC)
+    (mini / "config.yaml").write_text("tag: a\n")
+    dvc_yaml = (mini / "dvc.yaml").read_text()
+    (mini / "dvc.yaml").write_text("vars:\n  - config.yaml\n" + dvc_yaml.replace(
+        "cmd: python stage.py", "cmd: python stage.py ${tag}"))
+    dvc("repro", cwd=mini)
+    fresh = [by_id(checker.evaluate(mini, milestone="versioned"))["fresh"] for _ in range(2)]
+    assert [(c.status, c.cached) for c in fresh] == [("pass", False), ("pass", True)]
+    (mini / "config.yaml").write_text("tag: b\n")  # the stage's command changes
+    after = by_id(checker.evaluate(mini, milestone="versioned"))["fresh"]
+    assert (after.status, after.cached) == ("fail", False)
