@@ -528,3 +528,12 @@ def test_a_file_dvc_yaml_interpolates_is_part_of_the_fingerprint(mini):
     (mini / "config.yaml").write_text("tag: b\n")  # the stage's command changes
     after = by_id(checker.evaluate(mini, milestone="versioned"))["fresh"]
     assert (after.status, after.cached) == ("fail", False)
+
+
+def test_evaluate_leaves_the_working_directory_as_it_found_it(mini, tmp_path, monkeypatch):
+    write_rubric(mini, METRICS_RUBRIC)
+    monkeypatch.chdir(tmp_path)
+    report = checker.evaluate(mini)
+    assert by_id(report)["fresh"].message == "the pipeline has never run (no dvc.lock)"
+    assert by_id(report)["pushed"].status == "fail"  # DVC was opened and closed
+    assert Path.cwd() == tmp_path
