@@ -7,27 +7,28 @@ The full pipeline runs once for the module (``reproduced``)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from dlpath import checker, rubric, templates
-from tests.conftest import dvc, make_project, run
+from dlpath import rubric, templates
+from tests.conftest import dvc, make_project
+from tests.template_helpers import (
+    PKG,
+    REPRO_BUDGET_S,
+    assert_milestones_pass,
+    assert_project_tests_and_ruff_pass,
+    assert_stages_rewrite_identically,
+    read_metrics,
+    reproduce,
+)
 
-PKG = "proj"
 STAGES = ["generate", "baselines", "train", "contrastive", "evaluate"]
 # The rubric's thresholds (the goal milestones), asserted here with the numbers.
 MIN_MARGIN = 0.10
 MIN_RECALL_AT_5 = 0.5
-# `dvc repro` must finish in under 60 s on an idle 2-core CPU; tests share the
-# machine with other pipelines, so allow twice that before calling it a regression.
-REPRO_BUDGET_S = 120
 
 
 def test_renders_stages_params_readme_and_rubric(tmp_path):
@@ -64,16 +65,7 @@ def test_rubric_checks_the_margin_and_recall_and_hides_some():
 
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory):
-    root = make_project("multimodal", tmp_path_factory.mktemp("multimodal"))
-    start = time.perf_counter()
-    dvc("repro", cwd=root)
-    seconds = time.perf_counter() - start
-    print(f"\nmultimodal: dvc repro took {seconds:.1f} s")
-    return root, seconds
-
-
-def metrics(root: Path, name: str) -> dict:
-    return json.loads((root / "metrics" / f"{name}.json").read_text())
+    return reproduce("multimodal", tmp_path_factory)
 
 
 @pytest.mark.slow
@@ -85,7 +77,7 @@ def test_repro_fits_the_time_budget(reproduced):
 @pytest.mark.slow
 def test_fusion_beats_both_baselines(reproduced):
     root, _ = reproduced
-    m = metrics(root, "evaluate")
+    m = read_metrics(root, "evaluate")
     acc = m["accuracy"]
     best = max(acc["image_only"], acc["text_only"])
     assert acc["fused"] - best >= MIN_MARGIN, m
@@ -102,7 +94,7 @@ def test_fusion_beats_both_baselines(reproduced):
 @pytest.mark.slow
 def test_retrieval_beats_chance_by_far(reproduced):
     root, _ = reproduced
-    m = metrics(root, "retrieval")
+    m = read_metrics(root, "retrieval")
     assert m["image_to_text"]["recall_at_5"] >= MIN_RECALL_AT_5, m
     assert m["text_to_image"]["recall_at_5"] >= MIN_RECALL_AT_5, m
     assert m["image_to_text"]["recall_at_1"] <= m["image_to_text"]["recall_at_5"]
@@ -115,10 +107,7 @@ def test_retrieval_beats_chance_by_far(reproduced):
 @pytest.mark.slow
 def test_goal_milestones_pass_hidden_checks_included(reproduced):
     root, _ = reproduced
-    for milestone in ("fusion-beats-baselines", "retrieval"):
-        report = checker.evaluate(root, milestone=milestone, record=False)
-        failing = [(c.id, c.message) for c in report.all_checks if c.status != "pass"]
-        assert not failing, failing
+    assert_milestones_pass(root, "fusion-beats-baselines", "retrieval")
 
 
 @pytest.mark.slow
@@ -136,9 +125,7 @@ def test_dvc_shows_the_metrics_and_plots(reproduced, tmp_path):
 @pytest.mark.slow
 def test_project_tests_and_ruff_pass(reproduced):
     root, _ = reproduced
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root)
-    assert " passed" in result.stdout and "failed" not in result.stdout
-    run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=root)
+    assert_project_tests_and_ruff_pass(root)
 
 
 @pytest.mark.slow
@@ -146,7 +133,4 @@ def test_generate_is_deterministic(reproduced):
     """Same seed, same data and figure, byte for byte; the pipeline stays up to date."""
     root, _ = reproduced
     outputs = ["data/generated/train.npz", "data/generated/test.npz", "figures/examples.png"]
-    before = {p: hashlib.sha256((root / p).read_bytes()).hexdigest() for p in outputs}
-    run([sys.executable, "-m", f"{PKG}.generate"], cwd=root)
-    assert {p: hashlib.sha256((root / p).read_bytes()).hexdigest() for p in outputs} == before
-    assert json.loads(dvc("status", "--json", cwd=root).stdout) == {}
+    assert_stages_rewrite_identically(root, ["generate"], outputs)

@@ -8,24 +8,25 @@ The full pipeline runs once for the module (``reproduced``)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import yaml
 
-from dlpath import checker, rubric, templates
-from tests.conftest import dvc, make_project, run
+from dlpath import rubric, templates
+from tests.conftest import dvc, make_project
+from tests.template_helpers import (
+    PKG,
+    REPRO_BUDGET_S,
+    assert_milestones_pass,
+    assert_project_tests_and_ruff_pass,
+    assert_stages_rewrite_identically,
+    read_metrics,
+    reproduce,
+)
 
-PKG = "proj"
 STAGES = ["generate", "curate", "train", "evaluate", "scaling"]
 MIN_REAL_ACC = 0.70  # the rubric's goal
-# `dvc repro` must finish in under 60 s on an idle 2-core CPU; tests share the
-# machine with other pipelines, so allow twice that before calling it a regression.
-REPRO_BUDGET_S = 120
 
 
 def test_renders_stages_params_readme_and_pillow(tmp_path):
@@ -62,16 +63,7 @@ def test_rubric_checks_real_accuracy_card_and_curation_and_hides_some():
 
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory):
-    root = make_project("synthetic-data", tmp_path_factory.mktemp("synthetic"))
-    start = time.perf_counter()
-    dvc("repro", cwd=root)
-    seconds = time.perf_counter() - start
-    print(f"\nsynthetic-data: dvc repro took {seconds:.1f} s")
-    return root, seconds
-
-
-def metrics(root: Path, name: str) -> dict:
-    return json.loads((root / "metrics" / f"{name}.json").read_text())
+    return reproduce("synthetic-data", tmp_path_factory)
 
 
 @pytest.mark.slow
@@ -83,7 +75,7 @@ def test_repro_fits_the_time_budget(reproduced):
 @pytest.mark.slow
 def test_trained_on_synthetic_it_recognises_real_digits(reproduced):
     root, _ = reproduced
-    m = metrics(root, "evaluate")
+    m = read_metrics(root, "evaluate")
     assert m["real_acc"] >= MIN_REAL_ACC, m
     assert m["synthetic_val_acc"] >= m["real_acc"], m  # the gap exists
     assert m["sim_to_real_gap"] == pytest.approx(m["synthetic_val_acc"] - m["real_acc"],
@@ -98,7 +90,7 @@ def test_trained_on_synthetic_it_recognises_real_digits(reproduced):
 @pytest.mark.slow
 def test_curation_reports_balance_duplicates_and_label_noise(reproduced):
     root, _ = reproduced
-    m = metrics(root, "curation")
+    m = read_metrics(root, "curation")
     params = yaml.safe_load((root / "params.yaml").read_text())
     assert m["examples"] == params["generate"]["n"] == sum(m["balance"]["counts"])
     assert m["balance"]["entropy"] > 0.99  # balanced by default
@@ -120,18 +112,15 @@ def test_scaling_curve_covers_the_sizes_and_ends_at_the_full_model(reproduced):
     rows = [[float(v) for v in line.split(",")] for line in lines[1:]]
     params = yaml.safe_load((root / "params.yaml").read_text())
     assert [int(r[0]) for r in rows[:-1]] == sorted(params["scaling"]["sizes"])
-    assert int(rows[-1][0]) == metrics(root, "curation")["train"]
-    assert rows[-1][2] == metrics(root, "evaluate")["real_acc"]
+    assert int(rows[-1][0]) == read_metrics(root, "curation")["train"]
+    assert rows[-1][2] == read_metrics(root, "evaluate")["real_acc"]
     assert rows[-1][2] > rows[0][2]  # more synthetic data helps on real data
 
 
 @pytest.mark.slow
 def test_goal_milestones_pass_hidden_checks_included(reproduced):
     root, _ = reproduced
-    for milestone in ("curated-dataset", "sim-to-real"):
-        report = checker.evaluate(root, milestone=milestone, record=False)
-        failing = [(c.id, c.message) for c in report.all_checks if c.status != "pass"]
-        assert not failing, failing
+    assert_milestones_pass(root, "curated-dataset", "sim-to-real")
 
 
 @pytest.mark.slow
@@ -149,9 +138,7 @@ def test_dvc_shows_the_metrics_and_plots(reproduced, tmp_path):
 @pytest.mark.slow
 def test_project_tests_and_ruff_pass(reproduced):
     root, _ = reproduced
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root)
-    assert " passed" in result.stdout and "failed" not in result.stdout
-    run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=root)
+    assert_project_tests_and_ruff_pass(root)
 
 
 @pytest.mark.slow
@@ -160,8 +147,4 @@ def test_generate_and_curate_are_deterministic(reproduced):
     root, _ = reproduced
     outputs = ["data/synthetic/dataset.npz", "metrics/curation.json", "DATASET_CARD.md",
                "figures/examples.png"]
-    before = {p: hashlib.sha256((root / p).read_bytes()).hexdigest() for p in outputs}
-    run([sys.executable, "-m", f"{PKG}.generate"], cwd=root)
-    run([sys.executable, "-m", f"{PKG}.curate"], cwd=root)
-    assert {p: hashlib.sha256((root / p).read_bytes()).hexdigest() for p in outputs} == before
-    assert json.loads(dvc("status", "--json", cwd=root).stdout) == {}
+    assert_stages_rewrite_identically(root, ["generate", "curate"], outputs)

@@ -7,32 +7,30 @@ tests read what it left behind or re-run a single stage."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from dlpath import checker, rubric, templates
-from tests.conftest import dvc, make_project, run
+from dlpath import rubric, templates
+from tests.conftest import dvc, make_project
+from tests.template_helpers import (
+    PKG,
+    REPRO_BUDGET_S,
+    assert_milestones_pass,
+    assert_project_tests_and_ruff_pass,
+    assert_stages_rewrite_identically,
+    read_metrics,
+    reproduce,
+)
 
-PKG = "proj"  # the package of a project named "proj"
 METHODS = ("integrated_gradients", "saliency")
 FIGURES = [f"figures/{m}.png" for m in METHODS] + [
     "figures/randomisation.png", "figures/deletion_curve.png"]
 # The rubric's thresholds for the sanity checks.
 MAX_RANDOMISATION_SPEARMAN = 0.5
-# `dvc repro` must finish in under 60 s on an idle 2-core CPU; tests share the
-# machine with other pipelines, so allow twice that before calling it a regression.
-REPRO_BUDGET_S = 120
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_renders_the_stages_params_readme_and_captum_dependency(tmp_path):
@@ -74,16 +72,11 @@ def test_rubric_holds_both_sanity_checks_and_hides_one():
 
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory):
-    root = make_project("xai", tmp_path_factory.mktemp("xai"))
-    start = time.perf_counter()
-    dvc("repro", cwd=root)
-    seconds = time.perf_counter() - start
-    print(f"\nxai: dvc repro took {seconds:.1f} s")
-    return root, seconds
+    return reproduce("xai", tmp_path_factory)
 
 
 def sanity_json(root: Path) -> dict:
-    return json.loads((root / "metrics" / "sanity.json").read_text())
+    return read_metrics(root, "sanity")
 
 
 @pytest.mark.slow
@@ -140,9 +133,7 @@ def test_heatmaps_arrays_and_report(reproduced):
 @pytest.mark.slow
 def test_goal_milestone_passes_hidden_checks_included(reproduced):
     root, _ = reproduced
-    report = checker.evaluate(root, milestone="sane-explanations", record=False)
-    failing = [(c.id, c.message) for c in report.all_checks if c.status != "pass"]
-    assert not failing, failing
+    assert_milestones_pass(root, "sane-explanations")
 
 
 @pytest.mark.slow
@@ -159,9 +150,7 @@ def test_dvc_shows_the_metrics_and_plots(reproduced, tmp_path):
 @pytest.mark.slow
 def test_project_tests_and_ruff_pass(reproduced):
     root, _ = reproduced
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root)
-    assert " passed" in result.stdout and "failed" not in result.stdout
-    run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=root)
+    assert_project_tests_and_ruff_pass(root)
 
 
 @pytest.mark.slow
@@ -170,18 +159,12 @@ def test_sanity_stage_is_deterministic(reproduced):
     root, _ = reproduced
     outputs = ["metrics/sanity.json", "metrics/deletion_curve.csv",
                "figures/randomisation.png", "figures/deletion_curve.png"]
-    before = {p: sha256(root / p) for p in outputs}
-    run([sys.executable, "-m", f"{PKG}.sanity"], cwd=root)
-    assert {p: sha256(root / p) for p in outputs} == before
-    assert json.loads(dvc("status", "--json", cwd=root).stdout) == {}
+    assert_stages_rewrite_identically(root, ["sanity"], outputs)
 
 
 @pytest.mark.slow
 def test_prepare_is_deterministic_for_a_seed(reproduced):
     """Same seed, same split, byte for byte: DVC sees nothing to redo."""
     root, _ = reproduced
-    parts = [root / "data" / "prepared" / f"{p}.npz" for p in ("train", "val", "test")]
-    before = [sha256(p) for p in parts]
-    run([sys.executable, "-m", f"{PKG}.prepare"], cwd=root)
-    assert [sha256(p) for p in parts] == before
-    assert json.loads(dvc("status", "--json", cwd=root).stdout) == {}
+    parts = [f"data/prepared/{p}.npz" for p in ("train", "val", "test")]
+    assert_stages_rewrite_identically(root, ["prepare"], parts)
