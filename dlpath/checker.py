@@ -8,7 +8,7 @@ Nothing here prints. The report is rendered as a table or as JSON by the CLI
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -235,7 +235,3 @@ def _record(root: Path, report: Report, cache: dict[str, Any]) -> None:
         results.update(root, change)
     except OSError:
         pass  # a read-only checkout still gets its report
-
-
-def as_dict(report: Report) -> dict[str, Any]:  # pragma: no cover - debugging aid
-    return asdict(report)

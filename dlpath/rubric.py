@@ -336,15 +336,6 @@ def _as_data(milestones: list[Milestone], visible_only: bool) -> dict[str, Any]:
     return {"format_version": FORMAT_VERSION, "milestones": out}
 
 
-def visible_part(data: dict) -> dict:
-    """The rubric data with hidden checks removed (what the learner may read)."""
-    milestones = []
-    for milestone in data.get("milestones", []):
-        checks = [c for c in milestone.get("checks", []) if c.get("visible", True)]
-        milestones.append({**milestone, "checks": checks})
-    return {**data, "milestones": milestones}
-
-
 def write_visible_copy(template: templates.Template, root: Path) -> None:
     rubric = for_template(template)
     if not rubric.milestones:

@@ -85,20 +85,6 @@ def commit_all(path: Path, message: str) -> CommitResult:
     return CommitResult(sha=commit.hexsha, used_fallback_identity=fallback)
 
 
-def open_repo(path: Path):
-    """The git repository at ``path`` (exactly there, not a parent), or None."""
-    if not (path / ".git").exists():
-        return None
-    git = _git()
-    try:
-        return git.Repo(path)
-    except git.exc.InvalidGitRepositoryError:
-        return None
-
-
-# --------------------------------------------------------------------- DVC
-
-
 def _quiet_dvc() -> None:
     # DVC's API prints its command-line messages ("Initialized DVC repository",
     # "To track the changes with git, run: ...") to stdout; dlpath reports its
@@ -143,50 +129,6 @@ def dvc_init(path: Path, remote_url: Path | None, *, no_scm: bool = False) -> No
                     conf["remote"]["local"] = {"url": str(remote_url)}
         finally:
             repo.close()
-
-
-@contextmanager
-def open_dvc(path: Path):
-    from dvc.repo import Repo
-
-    _quiet_dvc()
-    with in_dir(path):
-        repo = Repo(str(path))
-        try:
-            yield repo
-        finally:
-            repo.close()
-
-
-def open_dvc_repo(path: Path):
-    """An open DVC repository; the caller closes it, and works from ``path``
-    (see :func:`in_dir`)."""
-    from dvc.repo import Repo
-
-    _quiet_dvc()
-    return Repo(str(path))
-
-
-def dvc_status(path: Path) -> dict:
-    """``dvc status`` for the pipeline: empty when everything is up to date."""
-    with open_dvc(path) as repo:
-        return repo.status()
-
-
-def dvc_cloud_status(path: Path) -> dict:
-    """``dvc status --cloud``: what is not yet pushed to the default remote."""
-    with open_dvc(path) as repo:
-        return repo.status(cloud=True)
-
-
-def dvc_repro(path: Path) -> None:
-    with open_dvc(path) as repo:
-        repo.reproduce()
-
-
-def dvc_push(path: Path) -> int:
-    with open_dvc(path) as repo:
-        return repo.push()
 
 
 @contextmanager

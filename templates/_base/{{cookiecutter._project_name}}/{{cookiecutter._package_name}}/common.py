@@ -220,14 +220,6 @@ def save_torch(obj: Any, path: str | Path) -> None:
     torch.save(obj, path)
 
 
-def model_size_bytes(model: nn.Module, path: str | Path) -> int:
-    """Size on disk of the model's saved state dict."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), path)
-    return path.stat().st_size
-
-
 def train_stage(
     make_model: Callable[[dict[str, Any]], nn.Module],
     model_path: str,
