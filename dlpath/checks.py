@@ -442,13 +442,28 @@ def _read_metrics(ctx: Context, file: str) -> Any:
     return data
 
 
+#: where a stage lists the learner functions it could not use yet (their
+#: NotImplementedError messages, which name the function, file and test)
+NOT_IMPLEMENTED = "not_implemented"
+
+
+def _todo(data: Any) -> str | None:
+    """The first "not implemented yet" note of a metrics file, if any."""
+    notes = data.get(NOT_IMPLEMENTED) if isinstance(data, dict) else None
+    if isinstance(notes, list) and notes and isinstance(notes[0], str):
+        more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+        return f"not implemented yet: {notes[0]}{more}"
+    return None
+
+
 def _lookup(data: Any, file: str, key: str) -> float:
     node = data
     for part in key.split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]
         else:
-            raise _MetricError(FAIL, f"{file} has no metric {key}")
+            todo = _todo(data)
+            raise _MetricError(FAIL, f"{file}: {todo}" if todo else f"{file} has no metric {key}")
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         raise _MetricError(ERROR, f"{file}: {key} is not a number ({node!r})")
     if math.isnan(node) or math.isinf(node):

@@ -36,6 +36,8 @@ class ProjectMeta:
     answers: dict[str, Any] = field(default_factory=dict)
     checksums: dict[str, str] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    #: the project's Python package folder (None in projects made before 0.2)
+    package: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class ProjectMeta:
             "created": self.created,
             "answers": self.answers,
             "checksums": self.checksums,
+            **({"package": self.package} if self.package else {}),
         }
 
 
@@ -87,6 +90,7 @@ def load_meta(root: Path) -> ProjectMeta | None:
             created=data["created"],
             answers=data.get("answers", {}),
             checksums=data.get("checksums", {}),
+            package=data.get("package"),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DlpathError(

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dlpath import __version__, project, resources, templates, vcs
+from dlpath import __version__, project, resources, solutions, templates, vcs
 from dlpath.errors import DlpathError, UsageError
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
@@ -284,7 +284,9 @@ def create_project(
             root, answers = _render(template, name, params or {}, no_input, work)
         result = NewProject(path=dest, template=template, answers=answers)
         with step("Recording project metadata"):
-            _write_metadata(root, template, answers)
+            # Learner files: each solution region becomes its TODO stub.
+            solutions.release_tree(root)
+            _write_metadata(root, template, answers, package_name(name))
         if git:
             with step("Initialising git"):
                 vcs.init_repo(root)
@@ -308,7 +310,8 @@ def create_project(
     return result
 
 
-def _write_metadata(root: Path, template: templates.Template, answers: dict[str, Any]) -> None:
+def _write_metadata(root: Path, template: templates.Template, answers: dict[str, Any],
+                    package: str) -> None:
     from dlpath import rubric
 
     rubric.write_visible_copy(template, root)
@@ -319,5 +322,6 @@ def _write_metadata(root: Path, template: templates.Template, answers: dict[str,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         answers=answers,
         checksums=project.checksums(root),
+        package=package,
     )
     project.write_meta(root, meta)

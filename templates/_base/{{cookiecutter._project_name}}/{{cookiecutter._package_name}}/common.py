@@ -13,7 +13,9 @@ import csv
 import json
 import os
 import random
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +99,24 @@ def shutdown_distributed(dist: Dist) -> None:
 
 def unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+@contextmanager
+def learner_code(todo: list[str]) -> Iterator[None]:
+    """Run a block that uses functions you write.
+
+    While one of them is still a stub, its ``NotImplementedError`` (whose
+    message names the function, its file and its test) is noted in ``todo``
+    and the rest of the block is skipped: the stage still succeeds, and
+    writes ``"not_implemented": todo`` into its metrics, where ``dlpath
+    check`` and ``dlpath next`` read what to write next.
+    """
+    try:
+        yield
+    except NotImplementedError as exc:
+        message = str(exc) or "a function you write"
+        todo.append(message)
+        print(f"not implemented yet: {message}", file=sys.stderr)
 
 
 def write_json(path: str | Path, data: Any) -> None:
