@@ -635,6 +635,10 @@ def _command_env(ctx: Context) -> dict[str, str]:
     env.setdefault("DVC_NO_ANALYTICS", "1")
     # No __pycache__ written next to dlpath's packaged tests (maybe read-only).
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # A learner function still raising NotImplementedError("TODO: ...") fails
+    # its tests here; the project's tests/conftest.py only skips it for the
+    # learner's own pytest runs.
+    env["DLPATH_TODO"] = "fail"
     # `python` in a command is the interpreter dlpath runs under.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
