@@ -1,25 +1,86 @@
-"""Stage `curate`: measure the synthetic dataset's quality, clean it, split it,
-and write its dataset card.
+"""Stage `curate`: measure the synthetic dataset, clean it, split it, and
+write its dataset card.
 
-* class balance: examples per class, the smallest over the largest class, and
-  the normalised entropy of the label distribution (1 = perfectly balanced);
-* exact duplicates: identical 8x8 images (after the first of each);
-* near duplicates: images whose nearest other image is within
-  `curate.near_distance` (Euclidean, 8x8 in [0, 1]) without being an exact copy;
-* label noise, estimated: how often a k-nearest-neighbours classifier,
-  cross-validated so it never sees the example it judges, disagrees with the
-  label. Disagreement flags mislabelled examples, and also hard ones: compare
-  it with `generate.label_noise`, the noise the generator injected on purpose.
+What a generator gets wrong, and how this stage finds it:
+
+* repeats and near-repeats (``near_duplicates``, you write it): the same
+  picture twice teaches nothing new and weighs twice in the loss; keep one
+  of each group;
+* wrong labels (``suspects``, you write it): a classifier that never saw the
+  example judges its label; an example whose label it finds improbable is a
+  suspect. It also flags renders that no longer look like their digit (a 6
+  rotated into a 0): drop those too;
+* class balance (measured here).
+
+The generator knows the truth (``true_y``, ``repeat_of``), so this stage can
+say how precise your flags are; a real dataset would not tell you.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
-from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+from sklearn.model_selection import train_test_split
 
 from .card import write_card
-from .common import load_params, load_split, save_split, write_json
+from .common import learner_code, load_params, load_split, save_split, write_json
+from .gap import domain_auc
+from .real import dev
+
+
+def near_duplicates(x: np.ndarray, radius: float) -> np.ndarray:
+    """Which examples to drop as (near) duplicates: a boolean mask, shape (N,).
+
+    Two examples are near duplicates when their images (flattened, values in
+    [0, 1]) are within Euclidean distance ``radius`` of each other (exact
+    copies included). Keep the *first* example of each group (in index
+    order) and drop every later one that is within ``radius`` of an example
+    you keep. Never drop an example that has no near duplicate.
+
+    Hint: ``sklearn.neighbors.NearestNeighbors(radius=...)`` finds every
+    neighbour within a radius; then one pass in index order decides.
+    """
+    ### BEGIN SOLUTION: near-duplicate handling (test: tests/test_curate.py)
+    from sklearn.neighbors import NearestNeighbors
+
+    flat = x.reshape(len(x), -1)
+    neighbours = NearestNeighbors(radius=radius).fit(flat).radius_neighbors(
+        flat, return_distance=False)
+    drop = np.zeros(len(x), bool)
+    for i in range(len(x)):
+        if not drop[i]:
+            later = neighbours[i][neighbours[i] > i]
+            drop[later] = True
+    return drop
+    ### END SOLUTION
+
+
+def suspects(x: np.ndarray, y: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Which examples to drop as probably mislabelled: a boolean mask, shape (N,).
+
+    Judge each label with a classifier that never saw the example: split the
+    data into ``folds`` stratified folds (shuffled with ``seed``), train on
+    the others, predict each fold's class probabilities. Flag an example when
+    its own label looks improbable: for instance when another class is more
+    probable than its label *and* its label's probability is below what
+    examples of that class usually get (the class's average probability of
+    its own label: "confident learning", Northcutt et al., 2021).
+
+    A judge that saw the example agrees with its label, however wrong; a
+    judge that flags half the data throws the hard examples away with the
+    wrong ones. ``metrics/curation.json`` tells you both (``flag_precision``,
+    ``flag_recall``).
+    """
+    ### BEGIN SOLUTION: which suspects to drop (test: tests/test_curate.py)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    judge = LogisticRegression(C=0.5, max_iter=300)
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    proba = cross_val_predict(judge, x.reshape(len(x), -1), y, cv=cv, method="predict_proba")
+    own = proba[np.arange(len(y)), y]
+    usual = np.array([own[y == c].mean() for c in range(proba.shape[1])])
+    return (proba.argmax(1) != y) & (own < usual[y])
+    ### END SOLUTION
 
 
 def balance(y: np.ndarray, classes: int = 10) -> dict:
@@ -30,84 +91,56 @@ def balance(y: np.ndarray, classes: int = 10) -> dict:
             "entropy": round(float(entropy), 4)}
 
 
-def exact_duplicates(x: np.ndarray) -> np.ndarray:
-    """A mask of images identical to an earlier one."""
-    keys = np.round(x.reshape(len(x), -1) * 16).astype(np.uint8)
-    _, first = np.unique(keys, axis=0, return_index=True)
-    mask = np.ones(len(x), bool)
-    mask[first] = False
-    return mask
+def flag_quality(flagged: np.ndarray, truth: np.ndarray) -> dict:
+    """How many flags were right (precision), and how many of the true cases were flagged (recall)."""
+    return {"flagged": int(flagged.sum()), "true": int(truth.sum()),
+            "precision": round(float(truth[flagged].mean()) if flagged.any() else 0.0, 4),
+            "recall": round(float(flagged[truth].mean()) if truth.any() else 1.0, 4)}
 
 
-def near_duplicates(x: np.ndarray, distance: float) -> np.ndarray:
-    """A mask of images whose nearest other image is within ``distance`` but
-    not identical (both images of a close pair are marked)."""
-    flat = x.reshape(len(x), -1)
-    dist, _ = NearestNeighbors(n_neighbors=2).fit(flat).kneighbors(flat)
-    # Pixels are multiples of 1/16, so different images are at least 1/16
-    # apart; below 1/32 is an exact copy up to rounding in the distance.
-    return (dist[:, 1] >= 1 / 32) & (dist[:, 1] < distance)
-
-
-def suspect_labels(x: np.ndarray, y: np.ndarray, folds: int, neighbours: int,
-                   seed: int) -> np.ndarray:
-    """A mask of examples whose cross-validated prediction disagrees with the label."""
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    predicted = cross_val_predict(KNeighborsClassifier(neighbours), x.reshape(len(x), -1), y,
-                                  cv=cv)
-    return predicted != y
-
-
-def measure(data: dict[str, np.ndarray], cfg: dict, seed: int) -> tuple[dict, dict]:
-    """The quality metrics, and the masks they come from."""
+def curate(data: dict[str, np.ndarray], cfg: dict, seed: int, todo: list[str]):
+    """(mask of examples to keep, metrics): your two steps, where written."""
     x, y = data["x"], data["y"]
-    masks = {
-        "exact": exact_duplicates(x),
-        "near": near_duplicates(x, cfg["near_distance"]),
-        "suspect": suspect_labels(x, y, cfg["folds"], cfg["neighbours"], seed),
-    }
-    flipped = data["y"] != data["true_y"]
-    suspect = masks["suspect"]
-    metrics = {
-        "examples": len(y),
-        "balance": balance(y),
-        "duplicates": {"exact": int(masks["exact"].sum()), "near": int(masks["near"].sum()),
-                       "exact_fraction": round(float(masks["exact"].mean()), 4),
-                       "near_fraction": round(float(masks["near"].mean()), 4)},
-        "label_noise": {
-            "estimated": round(float(suspect.mean()), 4),
-            "injected": round(float(flipped.mean()), 4),
-            # Of the flagged examples, how many really were mislabelled?
-            "flag_precision": round(float(flipped[suspect].mean()) if suspect.any() else 0.0, 4),
-            # Of the mislabelled examples, how many were flagged?
-            "flag_recall": round(float(suspect[flipped].mean()) if flipped.any() else 1.0, 4),
-        },
-    }
-    return metrics, masks
+    keep = np.ones(len(y), bool)
+    metrics: dict = {"examples": len(y), "balance": balance(y)}
+    with learner_code(todo):
+        dups = near_duplicates(x, cfg["near_radius"])
+        keep &= ~dups
+        metrics["duplicates"] = {**flag_quality(dups, data["repeat_of"] >= 0),
+                                 "fraction": round(float(dups.mean()), 4)}
+    with learner_code(todo):
+        # Judge the labels of what is left (a repeat would vouch for its twin).
+        judged = np.zeros(len(y), bool)
+        judged[keep] = suspects(x[keep], y[keep], cfg["folds"], seed)
+        keep &= ~judged
+        metrics["label_noise"] = {**flag_quality(judged, data["y"] != data["true_y"]),
+                                  "estimated": round(float(judged.mean()), 4)}
+    metrics["kept"] = int(keep.sum())
+    metrics["kept_wrong_labels"] = int((data["y"] != data["true_y"])[keep].sum())
+    metrics["kept_repeats"] = int((data["repeat_of"] >= 0)[keep].sum())
+    return keep, metrics
 
 
 def main() -> None:
     params = load_params()
     cfg = params["curate"]
     data = load_split("data/synthetic/dataset.npz")
-    metrics, masks = measure(data, cfg, params["seed"])
-    drop = np.zeros(len(data["y"]), bool)
-    if cfg["drop_duplicates"]:
-        drop |= masks["exact"]
-    if cfg["drop_suspects"]:
-        drop |= masks["suspect"]
-    keep = ~drop
+    todo: list[str] = []
+    keep, metrics = curate(data, cfg, params["seed"], todo)
     x_train, x_val, y_train, y_val = train_test_split(
         data["x"][keep], data["y"][keep], test_size=cfg["val"], random_state=params["seed"],
         stratify=data["y"][keep])
     save_split("data/prepared/train.npz", x_train, y_train)
     save_split("data/prepared/val.npz", x_val, y_val)
-    metrics["kept"] = int(keep.sum())
+    dev_x, _ = dev()
+    metrics["domain_auc"] = round(domain_auc(x_train, dev_x, params["seed"]), 4)
     metrics["train"], metrics["val"] = len(y_train), len(y_val)
+    if todo:
+        metrics["not_implemented"] = todo
     write_json("metrics/curation.json", metrics)
     write_card(metrics, params, data)
-    print(f"kept {keep.sum()} of {len(keep)}: {metrics['duplicates']['exact']} exact duplicates, "
-          f"{metrics['label_noise']['estimated']:.1%} labels suspect; wrote DATASET_CARD.md")
+    print(f"kept {metrics['kept']} of {len(keep)}; domain classifier AUC (synthetic vs real "
+          f"dev) {metrics['domain_auc']:.3f}; wrote DATASET_CARD.md")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,79 @@
-"""Stage `train`: the CNN, trained on the curated synthetic data only.
+"""Stage `train`: the CNN on synthetic data only, once per seed; and the same
+trainings on the *uncurated* data, to measure what curation is worth.
 
-Runs on one process, or on several under torchrun (DistributedDataParallel).
+Both are judged on the real dev digits (never the locked test split), with
+the mean and spread over seeds: a difference smaller than the spread is not
+a difference.
 """
 
 from __future__ import annotations
 
-from .cnn import DigitsCNN
-from .common import train_stage
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .common import load_params, load_split, save_torch, set_threads, write_json
+from .fit import Recipe, accuracy, mean_sd, train
+from .parallel import run_all
+from .plots import plot_curves
+from .real import dev, real_copies
+
+
+def seeds_of(params: dict) -> list[int]:
+    return [params["seed"] + i for i in range(params["train"]["seeds"])]
+
+
+def refuse_real_digits(x: np.ndarray) -> None:
+    """Stop if training data holds (near) copies of real digits."""
+    copies = real_copies(x)
+    if any(copies.values()):
+        found = ", ".join(f"{n} of the real {name} split" for name, n in copies.items() if n)
+        raise SystemExit(f"error: the synthetic training data holds copies of real digits "
+                         f"({found}): a model trained on them is not trained on synthetic "
+                         f"data, and one trained on test digits measures nothing. Remove them "
+                         f"from generate/curate.")
+
+
+def _fit(x, y, recipe, seed, watch, label, checkpoints):
+    return train(x, y, recipe, seed, watch=watch, label=label, checkpoints=checkpoints)
 
 
 def main() -> None:
-    train_stage(lambda cfg: DigitsCNN(cfg["channels"]), "models/cnn.pt")
+    params = load_params()
+    set_threads(params)
+    recipe = Recipe.from_params(params["train"])
+    tr, val = load_split("data/prepared/train.npz"), load_split("data/prepared/val.npz")
+    raw = load_split("data/synthetic/dataset.npz")
+    refuse_real_digits(np.concatenate([raw["x"], tr["x"]]))
+    dev_x, dev_y = dev()
+    seeds = seeds_of(params)
+    watch = {"synthetic_val": (val["x"], val["y"]), "real_dev": (dev_x, dev_y)}
+    curated = [(tr["x"], tr["y"], recipe, s, watch, f"seed {s}: ", 4) for s in seeds]
+    uncurated = [(raw["x"], raw["y"], recipe, s, None, "", 0) for s in seeds]
+    results = run_all(_fit, curated + uncurated, params.get("workers", 1))
+    models, curves = zip(*results[:len(seeds)], strict=True)
+    for seed, state in zip(seeds, models, strict=True):
+        save_torch(state, f"models/synthetic/seed{seed}.pt")
+    dev_acc = [accuracy(m, dev_x, dev_y) for m in models]
+    raw_acc = [accuracy(m, dev_x, dev_y) for m, _ in results[len(seeds):]]
+    curation = json.loads(Path("metrics/curation.json").read_text(encoding="utf-8"))
+    metrics = {
+        "seeds": len(seeds),
+        "steps": recipe.steps,
+        "dev_acc": mean_sd(dev_acc),
+        "synthetic_val_acc": mean_sd([c[-1]["synthetic_val_acc"] for c in curves]),
+        "uncurated_dev_acc": mean_sd(raw_acc),
+    }
+    if "not_implemented" not in curation:
+        # Paired by seed: the same seed's curated minus uncurated accuracy.
+        metrics["curation_effect"] = mean_sd(list(np.subtract(dev_acc, raw_acc)))
+    else:
+        metrics["not_implemented"] = curation["not_implemented"]
+    write_json("metrics/train.json", metrics)
+    plot_curves(curves, seeds, "plots/train_curves.png")
+    print(f"real dev accuracy {metrics['dev_acc']['mean']:.3f} ± {metrics['dev_acc']['sd']:.3f} "
+          f"over {len(seeds)} seeds (uncurated data: {metrics['uncurated_dev_acc']['mean']:.3f})")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,123 @@
+"""How every model in this project is trained: the same small CNN (``cnn.py``)
+for the same number of optimiser steps, whatever it learns from.
+
+Equal *steps*, not equal epochs: an epoch over 250 examples is 4 steps, over
+5,000 it is 79, so "8 epochs each" would give the small sets a fraction of
+the training and the comparison would measure that instead of the data.
+
+Each training returns its weights (on the CPU) and its learning curve, so
+trainings can run in parallel processes (``parallel.run_all``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .cnn import DigitsCNN
+from .common import pick_device
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One way to train: the `train` block of params.yaml."""
+
+    steps: int
+    lr: float
+    batch_size: int
+    channels: int
+
+    @classmethod
+    def from_params(cls, cfg: dict, **changes) -> Recipe:
+        fields = {k: cfg[k] for k in ("steps", "lr", "batch_size", "channels")}
+        return cls(**{**fields, **changes})
+
+
+def make_model(channels: int) -> nn.Module:
+    return DigitsCNN(channels)
+
+
+def train(x: np.ndarray, y: np.ndarray, recipe: Recipe, seed: int, *,
+          init: dict | None = None, watch: dict | None = None, label: str = "",
+          checkpoints: int = 0) -> tuple[dict, list[dict]]:
+    """Train a fresh model (or ``init`` weights) on (x, y) for ``recipe.steps``
+    Adam steps of shuffled mini-batches; return (CPU state dict, curve).
+
+    ``watch`` maps names to (x, y) sets whose accuracy is measured at
+    ``checkpoints`` evenly spaced steps, each printed as one progress line.
+    """
+    device = pick_device()
+    torch.manual_seed(seed)
+    model = make_model(recipe.channels)
+    if init is not None:
+        model.load_state_dict(init)
+    model.to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    xs = torch.as_tensor(x, dtype=torch.float32, device=device)
+    ys = torch.as_tensor(y, dtype=torch.long, device=device)
+    batch = min(recipe.batch_size, len(ys))
+    generator = torch.Generator().manual_seed(seed)
+    order, pos = torch.randperm(len(ys), generator=generator), 0
+    marks = set(np.linspace(0, recipe.steps, checkpoints + 1).round().astype(int)[1:])
+    curve, losses, start = [], [], time.perf_counter()
+    model.train()
+    for step in range(1, recipe.steps + 1):
+        if pos + batch > len(ys):
+            order, pos = torch.randperm(len(ys), generator=generator), 0
+        idx = order[pos:pos + batch].to(device)
+        pos += batch
+        optimiser.zero_grad()
+        loss = nn.functional.cross_entropy(model(xs[idx]), ys[idx])
+        loss.backward()
+        optimiser.step()
+        losses.append(float(loss.detach()))
+        if step in marks:
+            point = {"step": step, "train_loss": round(float(np.mean(losses)), 5)}
+            for name, (wx, wy) in (watch or {}).items():
+                point[f"{name}_acc"] = round(accuracy(model, wx, wy), 4)
+            curve.append(point)
+            shown = ", ".join(f"{k} {v:.3f}" for k, v in point.items() if k != "step")
+            print(f"{label}step {step}/{recipe.steps}: {shown} "
+                  f"({time.perf_counter() - start:.1f} s)", flush=True)
+            losses = []
+            model.train()
+    model.eval()
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}, curve
+
+
+@torch.no_grad()
+def predict(model_or_state: nn.Module | dict, x: np.ndarray, channels: int | None = None
+            ) -> np.ndarray:
+    """Predicted classes for (N, 1, 8, 8) images."""
+    model = model_or_state
+    if isinstance(model_or_state, dict):
+        model = make_model(channels or _channels(model_or_state))
+        model.load_state_dict(model_or_state)
+    device = next(model.parameters()).device
+    model.eval()
+    logits = model(torch.as_tensor(x, dtype=torch.float32, device=device))
+    return logits.argmax(1).cpu().numpy()
+
+
+def accuracy(model_or_state: nn.Module | dict, x: np.ndarray, y: np.ndarray) -> float:
+    return float((predict(model_or_state, x) == np.asarray(y)).mean())
+
+
+def _channels(state: dict) -> int:
+    return int(state["features.0.weight"].shape[0])
+
+
+def load(path: str) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def mean_sd(values: list[float]) -> dict:
+    """Mean and (sample) standard deviation over seeds, with the values."""
+    v = np.asarray(values, dtype=float)
+    return {"mean": round(float(v.mean()), 4),
+            "sd": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 4),
+            "seeds": [round(float(a), 4) for a in v]}
