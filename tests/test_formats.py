@@ -254,7 +254,10 @@ def test_classroom_never_prints_a_hidden_checks_name_or_message(tmp_path, runner
               - {id: also-secret, kind: file_matches, path: a.txt, pattern: a, visible: false,
                  hint: h2}
               - {id: missing, kind: file_exists, path: b.txt, hint: write b.txt}
+              - {id: broken, kind: metric, file: m.json, key: a, op: ">=", value: 1,
+                 hint: fix m.json}
         """)
+    (root / "m.json").write_text("{not json")
     code, doc = check(runner, root, "classroom", tmp_path / "r.json")
     assert code == 1
     seen = classroom.reporter(
@@ -264,8 +267,10 @@ def test_classroom_never_prints_a_hidden_checks_name_or_message(tmp_path, runner
         assert secret not in seen.text
     assert "❌ M: hidden check 1" in seen.text and "✅ M: hidden check 2" in seen.text
     assert "❌ M: missing" in seen.text and "Hint: write b.txt" in seen.text
-    assert (seen.total_points, seen.max_points) == (2, 6)  # dlpath's points, not a pass count
-    assert seen.failed == "Some tests failed."
+    # an error's message is printed alone: it names its check
+    assert "Error: M: broken: " in seen.text and "Hint: fix m.json" in seen.text
+    assert (seen.total_points, seen.max_points) == (2, 7)  # dlpath's points, not a pass count
+    assert seen.failed == "Some tests errored."  # the result is "error": an error beats a failure
 
 
 def test_prairielearn_score_is_a_fraction_and_hidden_messages_say_nothing(groundwork, runner,

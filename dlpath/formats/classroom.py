@@ -51,6 +51,9 @@ def document(report: Any, options: Options) -> dict[str, Any]:
                 hidden += 1
                 test["name"] = f"{m.title}: hidden check {hidden}"
                 test["message"] = HIDDEN_WORDS[c.status]
+            if status == "error":
+                # The reporter prints an error's message alone, without the name.
+                test["message"] = f"{test['name']}: {test['message']}"
             tests.append(test)
     statuses = {t["status"] for t in tests}
     status = "error" if "error" in statuses else "fail" if "fail" in statuses else "pass"
