@@ -32,7 +32,7 @@ def check(
         "--output", "-o", help="Write the document to this file instead of stdout.")] = None,
     hidden_visibility: Annotated[HiddenVisibility | None, typer.Option(
         "--hidden-visibility", help="gradescope: when students see hidden checks "
-        "[default: after_published]")] = None,
+        "(default: after_published)")] = None,
 ) -> None:
     """Check the project's milestones and say exactly what is missing."""
     from dlpath import checker, console
