@@ -284,6 +284,34 @@ def test_prairielearn_score_is_a_fraction_and_hidden_messages_say_nothing(ground
     assert all(t["message"].startswith("hidden check") and "output" not in t for t in hidden)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_check_the_machine_could_not_run(fmt, tmp_path, runner):
+    """A missing tool is the grading machine's fault (dlpath marks it transient):
+    PrairieLearn must not take the attempt; elsewhere it is an error test."""
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "a.txt").write_text("a\n")
+    write_rubric(root, """\
+        format_version: 1
+        milestones:
+          - id: m
+            title: M
+            step: s
+            checks:
+              - {id: there, kind: file_exists, path: a.txt, hint: h}
+              - {id: tool, kind: command, run: "no-such-tool-dlpath --version", hint: h}
+        """)
+    code, doc = check(runner, root, fmt, tmp_path / "r.json")
+    assert code == 1
+    if fmt == "prairielearn":
+        assert doc["gradable"] is False
+        assert "m/tool: could not start no-such-tool-dlpath" in doc["format_errors"][0]
+    elif fmt == "gradescope":
+        assert [t["extra_data"]["dlpath"]["transient"] for t in doc["tests"]] == [False, True]
+    elif fmt == "exercism":
+        assert [t["status"] for t in doc["tests"]] == ["pass", "error"]
+
+
 # --------------------------------------------------------------- command line
 
 def test_json_and_format_are_one_choice(runner, tmp_path):

@@ -43,7 +43,8 @@ def document(report: Any, options: Options) -> dict[str, Any]:
                 "visibility": "visible" if c.visible else options.hidden_visibility,
                 "extra_data": {"dlpath": {
                     "milestone": m.id, "check": c.id, "kind": c.kind, "status": c.status,
-                    "cached": c.cached, "time": round(c.seconds, 4)}},
+                    "cached": c.cached, "transient": getattr(c, "transient", False),
+                    "time": round(c.seconds, 4)}},
             })
     hidden_total = report.tally(False)[1]
     text = summary(report, hidden=False)

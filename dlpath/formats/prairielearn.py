@@ -11,7 +11,9 @@ What it fixes here:
 - a run that produced no report is ``gradable: false`` with the error in
   ``format_errors``: no points awarded or lost, no attempt used. A check that
   errored inside a report is the learner's (a metrics file that is not JSON):
-  it scores 0 and the submission stays gradable;
+  it scores 0 and the submission stays gradable. One caused by the grading
+  machine (dlpath marks it ``transient``: a busy DVC lock, a missing tool)
+  makes the submission not gradable, so the learner loses nothing for it;
 - other keys are allowed: ``dlpath`` holds dlpath's own figures;
 - hidden checks keep name and points; their message is only "hidden check
   failed" and they have no output;
@@ -55,6 +57,18 @@ def _test(milestone: Any, check: Any) -> dict[str, Any]:
 
 
 def document(report: Any, options: Options) -> dict[str, Any]:
+    machine = [c for c in report.all_checks if getattr(c, "transient", False)]
+    if machine:
+        # The grading machine failed (a busy DVC lock, a missing tool), not the
+        # learner: no points lost, no attempt used.
+        doc = error_document(Failure(
+            "The grader could not run every check: " + "; ".join(
+                f"{c.milestone}/{c.id if c.visible else 'hidden check'}: "
+                f"{c.message if c.visible else 'could not run'}" for c in machine),
+            "This is the grading machine's fault, not yours: submit again, or tell your "
+            "instructor.", report.exit_code, str(report.root)), options)
+        doc["dlpath"] = dlpath_extra(report)
+        return doc
     if report.max_score:
         score = report.score / report.max_score
     else:
