@@ -85,4 +85,6 @@ class Emitter:
 
         note = output.write(formats.dumps(doc), self.output, project)
         if note:
-            console.err.print(f"[dim]{note}[/]", markup=True, highlight=False)
+            from rich.markup import escape
+
+            console.err.print(f"[dim]{escape(note)}[/]")
