@@ -23,7 +23,6 @@ without changing the grade of the project it describes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +62,8 @@ def error_document(fmt: str, failure: Failure, options: Options | None = None) -
 
 
 def dumps(doc: dict[str, Any]) -> str:
+    import json
+
     # ASCII only: every platform reads it, whatever encoding it assumes.
     return json.dumps(doc, indent=2) + "\n"
 
