@@ -42,6 +42,8 @@ class CheckReport:
     seconds: float
     cached: bool = False
     output: str = ""
+    #: caused by the machine (a busy DVC lock, a missing tool), not the work
+    transient: bool = False
 
 
 @dataclass
@@ -193,7 +195,7 @@ def evaluate(root: Path, *, milestone: str | None = None, run_commands: bool = T
                         message=message, hint=check.hint, max_score=check.points,
                         score=check.points if outcome.status == checks.PASS else 0,
                         visible=check.visible, seconds=time.perf_counter() - start,
-                        cached=outcome.cached, output=output,
+                        cached=outcome.cached, output=output, transient=outcome.transient,
                     ))
                 reports.append(MilestoneReport(id=m.id, title=m.title, step=m.step,
                                                checks=check_reports))
@@ -214,6 +216,8 @@ def _record(root: Path, report: Report, cache: dict[str, Any]) -> None:
         for m in report.milestones:
             if m.status == checks.SKIPPED:
                 continue  # not evaluated in full: neither a pass nor a failure
+            if any(c.transient for c in m.checks):
+                continue  # the machine, not the learner: not an attempt
             entry = state["milestones"].setdefault(
                 m.id, {"first_passed": None, "fail_count": 0, "last": None})
             passed = m.status == checks.PASS
