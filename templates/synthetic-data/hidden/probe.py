@@ -2,7 +2,7 @@
 and `dlpath challenge` in a separate process, cwd = the project root).
 
 * ``test.accuracy``: the mean accuracy of the synthetic-only models
-  (``models/synthetic/seed*.pt``) on dlpath's own copy of the locked real test
+  (``models/synthetic/model*.pt``) on dlpath's own copy of the locked real test
   split, loaded from scikit-learn (never from the project's files);
   ``test.seeds`` counts the models; ``test.min`` is the worst seed.
 * ``leak.real_copies``: how many examples of the training data the pipeline
@@ -81,7 +81,7 @@ def measure(root: Path, seed: int, challenge: bool = False) -> dict[str, float]:
 
     torch.set_num_threads(1)
     fit = module("fit", root)
-    paths = sorted((root / "models" / "synthetic").glob("seed*.pt"))
+    paths = sorted((root / "models" / "synthetic").glob("model*.pt"))
     if not paths:
         return {"test.seeds": 0.0}
     x, y = _split.split("test")

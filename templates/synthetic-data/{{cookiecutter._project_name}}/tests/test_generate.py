@@ -5,7 +5,7 @@ import pytest
 
 from {{ cookiecutter._package_name }}.ablation import conditions, reach
 from {{ cookiecutter._package_name }}.evaluate import worth_in_real
-from {{ cookiecutter._package_name }}.generate import add_defects, render, render_one
+from {{ cookiecutter._package_name }}.generate import LOOK_ALIKE, add_defects, render, render_one
 from {{ cookiecutter._package_name }}.glyphs import (
     SKELETONS,
     colourise,
@@ -53,12 +53,14 @@ def test_colour_never_reaches_the_model():
 
 def test_defects_keep_the_truth():
     data = render(PLAIN, 200, seed=0)
-    bad = add_defects(data, {"label_noise": 0.2, "repeats": 0.1}, seed=0)
+    bad = add_defects(data, {"mislabelled": 0.2, "repeats": 0.1}, seed=0)
     repeated = bad["repeat_of"] >= 0
     assert repeated.sum() == 20
     np.testing.assert_array_equal(bad["x"][repeated], bad["x"][bad["repeat_of"][repeated]])
     wrong = bad["y"] != bad["true_y"]
     assert 0.1 < wrong.mean() < 0.3
+    assert all(LOOK_ALIKE[t] == y
+               for t, y in zip(bad["true_y"][wrong], bad["y"][wrong], strict=True))
     np.testing.assert_array_equal(bad["true_y"][~repeated], data["y"][~repeated])
 
 

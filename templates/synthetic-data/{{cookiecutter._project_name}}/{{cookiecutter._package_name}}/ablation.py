@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import load_params, set_threads, write_json
+from .common import load_params, write_json
 from .fit import Recipe, accuracy, mean_sd, train
 from .gap import domain_auc
-from .generate import render, usable_factors
-from .parallel import run_all
+from .generate import render_many, usable_factors
+from .parallel import limit_threads, run_all
 from .plots import plot_bars
 from .real import dev
 
@@ -64,7 +64,7 @@ def _fit(x, y, recipe, seed):
 
 def main() -> None:
     params = load_params()
-    set_threads(params)
+    limit_threads(params.get("threads"))
     cfg, abl = params["generate"], params["ablation"]
     todo: list[str] = []
     cfg = {**cfg, "factors": usable_factors(cfg["factors"], todo)}
@@ -72,7 +72,7 @@ def main() -> None:
     seeds = [params["seed"] + i for i in range(params["train"]["seeds"])]
     workers = params.get("workers", 1)
     settings = conditions(cfg)
-    data = {name: render(s, abl["n"], params["seed"], workers) for name, s in settings.items()}
+    data = render_many(settings, abl["n"], params["seed"], workers)
     names = list(settings)
     jobs = [(data[n]["x"], data[n]["y"], recipe, s) for n in names for s in seeds]
     models = run_all(_fit, jobs, workers)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import load_params, set_threads, write_json
+from .common import load_params, write_json
 from .fit import Recipe, accuracy, mean_sd, train
-from .parallel import run_all
+from .parallel import limit_threads, run_all
 from .real import locked_test, pool
 
 
@@ -33,7 +33,7 @@ def _fit(x, y, recipe, seed):
 
 def main() -> None:
     params = load_params()
-    set_threads(params)
+    limit_threads(params.get("threads"))
     recipe = Recipe.from_params(params["train"])
     pool_x, pool_y = pool()
     test_x, test_y = locked_test()
@@ -54,7 +54,8 @@ def main() -> None:
                "oracle": {"real_examples": 10 * sizes[-1], **mean_sd(by_size[sizes[-1]])}}
     write_json("metrics/baselines.json", metrics)
     for k in sizes:
-        print(f"{10 * k:>4} real digits: test accuracy {metrics['few_shot'][str(10 * k)]['mean']:.3f}")
+        mean = metrics["few_shot"][str(10 * k)]["mean"]
+        print(f"{10 * k:>4} real digits: test accuracy {mean:.3f}")
 
 
 if __name__ == "__main__":

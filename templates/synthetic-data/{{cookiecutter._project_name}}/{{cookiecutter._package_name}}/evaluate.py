@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from .baselines import few_shot_indices
-from .common import load_params, set_threads, write_csv, write_json
+from .common import load_params, write_csv, write_json
 from .fit import Recipe, accuracy, load, mean_sd, predict, train
-from .parallel import run_all
+from .parallel import limit_threads, run_all
 from .real import dev, locked_test, pool
 
 
@@ -49,9 +49,9 @@ def _finetune(state, x, y, recipe, seed):
 
 def main() -> None:
     params = load_params()
-    set_threads(params)
+    limit_threads(params.get("threads"))
     seeds = [params["seed"] + i for i in range(params["train"]["seeds"])]
-    models = [load(f"models/synthetic/seed{s}.pt") for s in seeds]
+    models = [load(f"models/synthetic/model{i}.pt") for i in range(len(seeds))]
     test_x, test_y = locked_test()
     dev_x, dev_y = dev()
     baselines = json.loads(Path("metrics/baselines.json").read_text(encoding="utf-8"))

@@ -11,7 +11,6 @@ trainings can run in parallel processes (``parallel.run_all``).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,7 @@ import torch
 from torch import nn
 
 from .cnn import DigitsCNN
-from .common import pick_device
+from .common import EpochLog, pick_device
 
 
 @dataclass(frozen=True)
@@ -42,13 +41,16 @@ def make_model(channels: int) -> nn.Module:
 
 
 def train(x: np.ndarray, y: np.ndarray, recipe: Recipe, seed: int, *,
-          init: dict | None = None, watch: dict | None = None, label: str = "",
-          checkpoints: int = 0) -> tuple[dict, list[dict]]:
+          init: dict | None = None, watch: dict | None = None, name: str = "",
+          record: bool = False, checkpoints: int = 0) -> tuple[dict, list[dict]]:
     """Train a fresh model (or ``init`` weights) on (x, y) for ``recipe.steps``
     Adam steps of shuffled mini-batches; return (CPU state dict, curve).
 
-    ``watch`` maps names to (x, y) sets whose accuracy is measured at
-    ``checkpoints`` evenly spaced steps, each printed as one progress line.
+    With ``checkpoints``, the steps are cut into that many equal slices (the
+    "epochs" of the progress lines): after each, one line shows the training
+    loss and the accuracy on every (x, y) set in ``watch`` (``val_acc``,
+    ``dev_acc``...). ``record`` also writes them with DVCLive to
+    ``dvclive/<name>/`` and draws ``plots/<name>_curves.png``.
     """
     device = pick_device()
     torch.manual_seed(seed)
@@ -62,8 +64,9 @@ def train(x: np.ndarray, y: np.ndarray, recipe: Recipe, seed: int, *,
     batch = min(recipe.batch_size, len(ys))
     generator = torch.Generator().manual_seed(seed)
     order, pos = torch.randperm(len(ys), generator=generator), 0
-    marks = set(np.linspace(0, recipe.steps, checkpoints + 1).round().astype(int)[1:])
-    curve, losses, start = [], [], time.perf_counter()
+    marks = list(np.linspace(0, recipe.steps, checkpoints + 1).round().astype(int)[1:])
+    log = EpochLog(name or "train", epochs=len(marks), record=record) if marks else None
+    losses: list[float] = []
     model.train()
     for step in range(1, recipe.steps + 1):
         if pos + batch > len(ys):
@@ -75,17 +78,16 @@ def train(x: np.ndarray, y: np.ndarray, recipe: Recipe, seed: int, *,
         loss.backward()
         optimiser.step()
         losses.append(float(loss.detach()))
-        if step in marks:
-            point = {"step": step, "train_loss": round(float(np.mean(losses)), 5)}
-            for name, (wx, wy) in (watch or {}).items():
-                point[f"{name}_acc"] = round(accuracy(model, wx, wy), 4)
-            curve.append(point)
-            shown = ", ".join(f"{k} {v:.3f}" for k, v in point.items() if k != "step")
-            print(f"{label}step {step}/{recipe.steps}: {shown} "
-                  f"({time.perf_counter() - start:.1f} s)", flush=True)
+        if log is not None and step in marks:
+            seen = {f"{k}_acc": accuracy(model, wx, wy) for k, (wx, wy) in (watch or {}).items()}
+            log.epoch(marks.index(step) + 1, train_loss=float(np.mean(losses)), **seen)
             losses = []
             model.train()
     model.eval()
+    curve = []
+    if log is not None:
+        log.close()
+        curve = log.history
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}, curve
 
 
@@ -101,6 +103,19 @@ def predict(model_or_state: nn.Module | dict, x: np.ndarray, channels: int | Non
     model.eval()
     logits = model(torch.as_tensor(x, dtype=torch.float32, device=device))
     return logits.argmax(1).cpu().numpy()
+
+
+@torch.no_grad()
+def probabilities(model_or_state: nn.Module | dict, x: np.ndarray) -> np.ndarray:
+    """Class probabilities (softmax) for (N, 1, 8, 8) images, as a NumPy array."""
+    model = model_or_state
+    if isinstance(model_or_state, dict):
+        model = make_model(_channels(model_or_state))
+        model.load_state_dict(model_or_state)
+    device = next(model.parameters()).device
+    model.eval()
+    logits = model(torch.as_tensor(x, dtype=torch.float32, device=device))
+    return torch.softmax(logits, 1).cpu().numpy()
 
 
 def accuracy(model_or_state: nn.Module | dict, x: np.ndarray, y: np.ndarray) -> float:

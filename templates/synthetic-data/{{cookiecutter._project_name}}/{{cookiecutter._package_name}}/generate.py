@@ -3,9 +3,9 @@
 Each digit: a glyph (``glyphs.draw``: a style, a skeleton or font, the pen's
 jitter), your domain randomisation (``randomise.randomise``), ink and paper
 colours (``glyphs.colourise``), and the conversion to the real digits' 8x8
-format. Then the defects every real generator has in some form, on purpose,
-for ``curate`` to find: wrong labels, and renders repeated (as when two
-workers start from the same seed).
+format. Then the defects real pipelines have in some form, on purpose, for
+``curate`` to find: labels from an auto-labeller that confuses look-alike
+digits, and renders repeated (as when two workers start from the same seed).
 
 While a transform of ``randomise.py`` is still a TODO, its factors are left
 out (the stage says which) and the data is rendered without them.
@@ -17,7 +17,7 @@ import numpy as np
 
 from .common import learner_code, load_params, save_split, write_json
 from .glyphs import STYLES, colourise, draw, ink_of, to_digits_format
-from .parallel import run_all
+from .parallel import limit_threads, run_all
 from .randomise import affine, elastic, randomise, stroke
 
 PREVIEW = 200  # renders kept (32x32 RGB) for the dataset card's pictures
@@ -64,19 +64,40 @@ def _render_chunk(labels: np.ndarray, first: int, seed: int, cfg: dict):
     return np.stack(xs), np.stack(pictures)
 
 
-def render(cfg: dict, n: int, seed: int, workers: int = 1) -> dict[str, np.ndarray]:
-    """``n`` clean renders, balanced over the digits: x, y, and 32x32 pictures."""
+def render_many(settings: dict[str, dict], n: int, seed: int,
+                workers: int = 1) -> dict[str, dict[str, np.ndarray]]:
+    """``n`` clean renders per generator setting, the same digits and random
+    draws for each (only what a setting changes differs): x, y, 32x32 pictures."""
     labels = np.resize(np.arange(10), n)
     np.random.default_rng([seed, n]).shuffle(labels)
-    jobs = [(labels[i:i + CHUNK], i, seed, cfg) for i in range(0, n, CHUNK)]
-    parts = run_all(_render_chunk, jobs, workers)
-    return {"x": np.concatenate([p[0] for p in parts])[:, None].astype(np.float32),
-            "y": labels.astype(np.int64),
-            "rgb": np.concatenate([p[1] for p in parts])}
+    jobs = [(labels[i:i + CHUNK], i, seed, cfg) for cfg in settings.values()
+            for i in range(0, n, CHUNK)]
+    parts = iter(run_all(_render_chunk, jobs, workers))
+    out = {}
+    for name in settings:
+        mine = [next(parts) for _ in range(0, n, CHUNK)]
+        out[name] = {"x": np.concatenate([p[0] for p in mine])[:, None].astype(np.float32),
+                     "y": labels.astype(np.int64),
+                     "rgb": np.concatenate([p[1] for p in mine])}
+    return out
+
+
+def render(cfg: dict, n: int, seed: int, workers: int = 1) -> dict[str, np.ndarray]:
+    """``n`` clean renders, balanced over the digits: x, y, and 32x32 pictures."""
+    return render_many({"": cfg}, n, seed, workers)[""]
+
+
+#: the digit an old auto-labeller mistakes each digit for
+LOOK_ALIKE = {0: 8, 1: 7, 2: 6, 3: 5, 4: 9, 5: 3, 6: 2, 7: 1, 8: 0, 9: 4}
 
 
 def add_defects(data: dict[str, np.ndarray], defects: dict, seed: int) -> dict[str, np.ndarray]:
-    """Repeat some renders and flip some labels; keep the truth beside them."""
+    """Repeat some renders and mislabel some; keep the truth beside them.
+
+    The wrong labels are not random: they are what an old auto-labeller does,
+    calling a share of each digit by its look-alike (a 7 a 1, a 4 a 9).
+    Systematic errors like these teach a model the wrong boundary; random
+    ones mostly wash out."""
     rng = np.random.default_rng([seed, 7])
     n = len(data["y"])
     x, y = data["x"].copy(), data["y"].copy()
@@ -87,14 +108,15 @@ def add_defects(data: dict[str, np.ndarray], defects: dict, seed: int) -> dict[s
         source = repeat_of[source] if repeat_of[source] >= 0 else source
         x[i], y[i], repeat_of[i] = x[source], y[source], source
     true_y = y.copy()
-    flip = rng.random(n) < defects["label_noise"]
-    y[flip] = (y[flip] + rng.integers(1, 10, int(flip.sum()))) % 10
+    wrong = rng.random(n) < defects["mislabelled"]
+    y[wrong] = [LOOK_ALIKE[int(d)] for d in y[wrong]]
     return {"x": x, "y": y, "true_y": true_y, "repeat_of": repeat_of,
             "rgb": data["rgb"][:PREVIEW]}
 
 
 def main() -> None:
     params = load_params()
+    limit_threads(params.get("threads"))
     cfg = params["generate"]
     todo: list[str] = []
     used = {**cfg, "factors": usable_factors(cfg["factors"], todo)}

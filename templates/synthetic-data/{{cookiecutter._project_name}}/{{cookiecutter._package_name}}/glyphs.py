@@ -4,7 +4,8 @@ Two styles:
 
 * ``strokes``: a few pen strokes through control points in the unit square
   (one or more skeletons per digit: a 1 with or without its flag and base, a
-  crossed or plain 7...), smoothed into curves and drawn with one pen width;
+  crossed or plain 7, a 9 with a curled tail...), smoothed into curves and
+  drawn with one pen width;
   ``jitter`` moves the control points at random, as a hand does;
 * ``fonts``: the digit typed in one of the fonts matplotlib ships.
 
@@ -35,7 +36,10 @@ SKELETONS: dict[int, list[list[list[tuple[float, float]]]]] = {
           (0.85, 0.2), (0.5, 0)]]],
     1: [[[(0.5, 0), (0.5, 1)]],
         [[(0.2, 0.3), (0.55, 0), (0.5, 1)]],
-        [[(0.2, 0.3), (0.55, 0), (0.5, 1)], [(0.2, 1), (0.8, 1)]]],
+        [[(0.2, 0.3), (0.55, 0), (0.5, 1)], [(0.2, 1), (0.8, 1)]],
+        # a heavy downstroke, gone over twice
+        [[(0.42, 0.05), (0.42, 1)], [(0.58, 0), (0.58, 0.95)]],
+        [[(0.25, 0.3), (0.5, 0), (0.45, 1)], [(0.55, 0), (0.55, 1)], [(0.2, 1), (0.8, 1)]]],
     2: [[[(0.1, 0.25), (0.4, 0), (0.8, 0.1), (0.8, 0.4), (0.1, 1), (0.95, 0.95)]],
         [[(0.1, 0.25), (0.45, 0), (0.85, 0.2), (0.6, 0.6), (0.15, 0.95), (0.2, 0.75),
           (0.5, 0.95), (0.95, 0.95)]]],

@@ -15,12 +15,23 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 import torch
+from threadpoolctl import threadpool_limits
 
 T = TypeVar("T")
+_LIMITS: list = []
+
+
+def limit_threads(threads: int | None) -> None:
+    """At most ``threads`` CPU threads for PyTorch and for the BLAS/OpenMP
+    libraries under NumPy and scikit-learn (on small problems extra threads
+    only wait for each other, and on a busy machine they thrash)."""
+    if threads:
+        torch.set_num_threads(int(threads))
+        _LIMITS.append(threadpool_limits(int(threads)))
 
 
 def _one_thread() -> None:
-    torch.set_num_threads(1)
+    limit_threads(1)
 
 
 def run_all(fn: Callable[..., T], jobs: Iterable[tuple[Any, ...]], workers: int) -> list[T]:

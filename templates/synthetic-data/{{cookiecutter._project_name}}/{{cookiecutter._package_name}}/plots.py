@@ -17,22 +17,6 @@ def _save(fig, path: str) -> None:
     plt.close(fig)
 
 
-def plot_curves(curves, seeds, path: str) -> None:
-    """Training loss, and accuracy on synthetic validation and real dev digits, per seed."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
-    for seed, curve in zip(seeds, curves, strict=True):
-        steps = [p["step"] for p in curve]
-        left.plot(steps, [p["train_loss"] for p in curve], label=f"seed {seed}")
-        right.plot(steps, [p["synthetic_val_acc"] for p in curve], "--", color="grey")
-        right.plot(steps, [p["real_dev_acc"] for p in curve], label=f"real dev, seed {seed}")
-    left.set(xlabel="optimiser step", ylabel="training loss", title="loss")
-    right.set(xlabel="optimiser step", ylabel="accuracy",
-              title="synthetic validation (dashed) vs real dev")
-    left.legend(fontsize=8)
-    right.legend(fontsize=8)
-    _save(fig, path)
-
-
 def plot_lines(series: dict[str, tuple[list, list, list]], path: str, *, xlabel: str,
                ylabel: str, title: str, logx: bool = False, hlines: dict | None = None) -> None:
     """Lines with error bars: name -> (x, mean, sd); optional horizontal references."""

@@ -17,7 +17,7 @@ factor's reach and what removing it costs on the real dev digits.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage  # noqa: F401 (your transforms need it)
 
 
 def affine(image: np.ndarray, rotation: float = 0.0, shear: float = 0.0,
@@ -48,6 +48,11 @@ def affine(image: np.ndarray, rotation: float = 0.0, shear: float = 0.0,
     out = ndimage.affine_transform(image, inverse, offset=centre - inverse @ centre, order=1,
                                    mode="constant", cval=0.0)
     return out.astype(image.dtype)
+    ### STUB
+    # TODO: affine randomisation (your code replaces the lines below)
+    raise NotImplementedError(
+        "TODO: affine randomisation: write affine() in randomise.py; "
+        "test: python -m pytest -q tests/test_randomise.py")
     ### END SOLUTION
 
 
@@ -69,6 +74,11 @@ def stroke(image: np.ndarray, pixels: int) -> np.ndarray:
         return image.copy()
     grow = ndimage.grey_dilation if pixels > 0 else ndimage.grey_erosion
     return grow(image, footprint=disk(pixels), mode="constant", cval=0.0).astype(image.dtype)
+    ### STUB
+    # TODO: pen width randomisation (your code replaces the lines below)
+    raise NotImplementedError(
+        "TODO: pen width randomisation: write stroke() in randomise.py; "
+        "test: python -m pytest -q tests/test_randomise.py")
     ### END SOLUTION
 
 
@@ -95,6 +105,11 @@ def elastic(image: np.ndarray, rng: np.random.Generator, alpha: float,
     out = ndimage.map_coordinates(image, [rows + d_rows, cols + d_cols], order=1,
                                   mode="constant", cval=0.0)
     return out.astype(image.dtype)
+    ### STUB
+    # TODO: elastic distortion (your code replaces the lines below)
+    raise NotImplementedError(
+        "TODO: elastic distortion: write elastic() in randomise.py; "
+        "test: python -m pytest -q tests/test_randomise.py")
     ### END SOLUTION
 
 

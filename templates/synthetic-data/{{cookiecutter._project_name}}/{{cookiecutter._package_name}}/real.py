@@ -51,9 +51,13 @@ TEST_READERS = ("baselines", "evaluate")
 COPY_RADIUS = 0.4
 
 
-class LockError(RuntimeError):
+class LockError(SystemExit):
     """The protocol was broken: a changed split, or test digits read by a
-    stage that must not see them."""
+    stage that must not see them. It stops the stage with one line (no
+    traceback): there is nothing to debug, only something to undo."""
+
+    def __init__(self, message: str):
+        super().__init__(f"error: {message}")
 
 
 @cache

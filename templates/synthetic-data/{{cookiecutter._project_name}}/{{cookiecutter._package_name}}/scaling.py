@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import load_params, load_split, set_threads, write_csv, write_json
+from .common import load_params, load_split, write_csv, write_json
 from .fit import Recipe, accuracy, mean_sd, train
-from .parallel import run_all
+from .parallel import limit_threads, run_all
 from .plots import plot_lines
 from .real import dev
 
@@ -26,7 +26,7 @@ def _fit(x, y, recipe, seed):
 
 def main() -> None:
     params = load_params()
-    set_threads(params)
+    limit_threads(params.get("threads"))
     recipe = Recipe.from_params(params["train"])
     tr = load_split("data/prepared/train.npz")
     seeds = [params["seed"] + i for i in range(params["train"]["seeds"])]
