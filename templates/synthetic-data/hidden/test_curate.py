@@ -11,6 +11,7 @@ import pytest
 from _project import module
 
 curate = module("curate")
+module("parallel").limit_threads(1)  # small models train fastest on one thread
 RNG = np.random.default_rng()
 
 

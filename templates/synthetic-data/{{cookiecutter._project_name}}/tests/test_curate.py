@@ -2,8 +2,16 @@
 Skipped while a function is a TODO."""
 
 import numpy as np
+import pytest
 
 from {{ cookiecutter._package_name }}.curate import balance, flag_quality, near_duplicates, suspects
+from {{ cookiecutter._package_name }}.parallel import limit_threads
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small models train fastest on one thread (more only wait for each other)."""
+    limit_threads(1)
 
 
 def test_near_duplicates_keep_the_first_of_each_group():
@@ -40,17 +48,14 @@ def blobs(n_per_class=60, flip=0.1, seed=0):
 
 def test_suspects_find_flipped_labels_without_flagging_the_rest():
     x, y, wrong = blobs()
-    flagged = suspects(x, y, folds=5, seed=0)
+    flagged = suspects(x, y, folds=3, seed=0)
     assert flagged.shape == y.shape and flagged.dtype == bool
     quality = flag_quality(flagged, wrong)
     # A judge that saw the example it judges would flag (almost) nothing.
     assert quality["recall"] >= 0.8, quality
     assert quality["precision"] >= 0.8, quality
-
-
-def test_suspects_are_repeatable():
-    x, y, _ = blobs(seed=1)
-    np.testing.assert_array_equal(suspects(x, y, 5, 3), suspects(x, y, 5, 3))
+    # Same data, same seed: same flags.
+    np.testing.assert_array_equal(suspects(x, y, folds=3, seed=0), flagged)
 
 
 def test_balance_and_flag_quality():

@@ -1,0 +1,83 @@
+"""Benchmark the `synthetic-data` pipeline: a fresh project and the reference
+solution, each stage's wall and CPU time, measured in one run.
+
+    python bench/bench_synthetic.py [--only fresh|reference]
+
+Runs every stage command of `dvc.yaml` in order (what `dvc repro` runs, without
+DVC's own bookkeeping), in a project rendered into a temporary directory, and
+prints per stage: wall seconds, CPU seconds (the stage and its worker
+processes), and the share of the pipeline's wall time. The last lines give the
+two totals and their ratio (reference / fresh), and CPU / wall (how much the
+stage's worker processes ran in parallel). Goals on an idle 2-core machine:
+fresh <= 60 s, reference <= 120 s; on a shared machine read the CPU column and
+the ratios, not the wall times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_pipeline(root: Path, env: dict[str, str]) -> list[tuple[str, float, float]]:
+    stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
+    rows = []
+    for name, stage in stages.items():
+        cpu, start = children_cpu(), time.perf_counter()
+        done = subprocess.run(stage["cmd"], shell=True, cwd=root, env=env, capture_output=True,
+                              text=True)
+        if done.returncode:
+            raise SystemExit(f"stage {name} failed:\n{done.stderr[-2000:]}")
+        rows.append((name, time.perf_counter() - start, children_cpu() - cpu))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", choices=("fresh", "reference"))
+    args = parser.parse_args()
+    from dlpath import scaffold, solutions
+
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1",
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    totals = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for state in ("fresh", "reference"):
+            if args.only and args.only != state:
+                continue
+            root = scaffold.create_project("synthetic-data", "proj", Path(tmp) / state,
+                                           git=False, dvc=False).path
+            if state == "reference":
+                solutions.apply_reference(root)
+            rows = run_pipeline(root, env)
+            wall = sum(r[1] for r in rows)
+            cpu = sum(r[2] for r in rows)
+            totals[state] = wall
+            print(f"\n{state}: {'stage':<10} {'wall s':>7} {'cpu s':>7} {'share':>6}")
+            for name, seconds, used in rows:
+                print(f"{'':>{len(state) + 1}} {name:<10} {seconds:7.1f} {used:7.1f} "
+                      f"{seconds / wall:6.0%}")
+            print(f"{'':>{len(state) + 1}} {'total':<10} {wall:7.1f} {cpu:7.1f}   "
+                  f"(cpu / wall {cpu / wall:.2f})")
+    if len(totals) == 2:
+        print(f"\nreference / fresh wall time: {totals['reference'] / totals['fresh']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
