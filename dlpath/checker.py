@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dlpath import checks, project, results, rubric, vcs
+from dlpath import attempts, checks, hints, project, results, rubric, vcs
 from dlpath.errors import DlpathError, ExitCode
 
 JSON_FORMAT_VERSION = 1
@@ -50,6 +50,8 @@ class MilestoneReport:
     title: str
     step: str
     checks: list[CheckReport]
+    #: the hints and solution the learner used (dlpath.hints.summary), or None
+    assistance: dict[str, Any] | None = None
 
     @property
     def score(self) -> int:
@@ -127,7 +129,8 @@ class Report:
             "execution_time": round(self.seconds, 4),
             "milestones": [
                 {"id": m.id, "title": m.title, "step": m.step, "status": m.status,
-                 "score": m.score, "max_score": m.max_score}
+                 "score": m.score, "max_score": m.max_score,
+                 **({"assistance": m.assistance} if m.assistance else {})}
                 for m in self.milestones
             ],
             "tests": [
@@ -201,37 +204,65 @@ def evaluate(root: Path, *, milestone: str | None = None, run_commands: bool = T
             ctx.close()
     report = Report(root=root, template=meta.template if meta else None, milestones=reports,
                     tampered=tampered)
+    for m in reports:  # the hints and solutions the learner asked for (dlpath.hints)
+        m.assistance = hints.summary(state, m.id)
     if record:
-        _record(root, report, ctx.cache)
+        _record(root, report, ctx.cache, attempts.attempts(root, selected, meta))
     return report
 
 
-def _record(root: Path, report: Report, cache: dict[str, Any]) -> None:
+def _record(root: Path, report: Report, cache: dict[str, Any],
+            tries: dict[str, attempts.Attempt] | None = None) -> None:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     def change(state: dict[str, Any]) -> None:
         state["cache"] = cache
         for m in report.milestones:
-            if m.status == checks.SKIPPED:
-                continue  # not evaluated in full: neither a pass nor a failure
+            failed = [{"id": c.id, "hint": c.hint} for c in m.checks
+                      if c.status in (checks.FAIL, checks.ERROR)]
+            skipped = {c.id for c in m.checks if c.status == checks.SKIPPED}
+            if skipped:
+                _record_partial(state, m, failed, skipped, now)
+                continue
             entry = state["milestones"].setdefault(
                 m.id, {"first_passed": None, "fail_count": 0, "last": None})
             passed = m.status == checks.PASS
             if passed and not entry["first_passed"]:
                 entry["first_passed"] = now
-            if not passed:
+            # An attempt is a change of the learner's files: checking the same
+            # code again, or untouched stubs, is none (dlpath.attempts).
+            tried = (tries or {}).get(m.id)
+            new_attempt = tried is None or (not tried.untouched
+                                            and tried.fingerprint != entry.get("attempt"))
+            if not passed and new_attempt:
                 entry["fail_count"] = entry.get("fail_count", 0) + 1
                 entry["last_failed"] = now
+            if tried is not None:
+                entry["attempt"] = tried.fingerprint
             entry["step"] = m.step
             entry["last"] = {
                 "at": now, "status": m.status, "score": m.score, "max_score": m.max_score,
-                "failed_checks": [
-                    {"id": c.id, "hint": c.hint} for c in m.checks
-                    if c.status in (checks.FAIL, checks.ERROR)
-                ],
+                "failed_checks": failed,
             }
 
     try:
         results.update(root, change)
     except OSError:
         pass  # a read-only checkout still gets its report
+
+
+def _record_partial(state: dict[str, Any], m: MilestoneReport, failed: list[dict[str, str]],
+                    skipped: set[str], now: str) -> None:
+    """A milestone evaluated in part (``--no-commands``): the checks that ran
+    refresh the last full result, the skipped ones keep what it said. No
+    attempt is counted and nothing passes on a partial evaluation."""
+    entry = state["milestones"].get(m.id)
+    last = (entry or {}).get("last")
+    if not isinstance(last, dict):
+        return  # never evaluated in full: there is nothing to refresh
+    kept = [f for f in last.get("failed_checks") or [] if f.get("id") in skipped]
+    last["failed_checks"] = kept + failed
+    if last["failed_checks"]:
+        last["status"] = checks.ERROR if any(
+            c.status == checks.ERROR for c in m.checks) else checks.FAIL
+    last["refreshed"] = now
