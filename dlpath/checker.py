@@ -42,6 +42,8 @@ class CheckReport:
     seconds: float
     cached: bool = False
     output: str = ""
+    #: caused by the machine (a busy DVC lock, a missing tool), not the work
+    transient: bool = False
 
 
 @dataclass
@@ -196,7 +198,7 @@ def evaluate(root: Path, *, milestone: str | None = None, run_commands: bool = T
                         message=message, hint=check.hint, max_score=check.points,
                         score=check.points if outcome.status == checks.PASS else 0,
                         visible=check.visible, seconds=time.perf_counter() - start,
-                        cached=outcome.cached, output=output,
+                        cached=outcome.cached, output=output, transient=outcome.transient,
                     ))
                 reports.append(MilestoneReport(id=m.id, title=m.title, step=m.step,
                                                checks=check_reports))
@@ -218,6 +220,8 @@ def _record(root: Path, report: Report, cache: dict[str, Any],
     def change(state: dict[str, Any]) -> None:
         state["cache"] = cache
         for m in report.milestones:
+            if any(c.transient for c in m.checks):
+                continue  # the machine, not the learner: not an attempt
             failed = [{"id": c.id, "hint": c.hint} for c in m.checks
                       if c.status in (checks.FAIL, checks.ERROR)]
             skipped = {c.id for c in m.checks if c.status == checks.SKIPPED}

@@ -42,8 +42,12 @@ KINDS: dict[str, tuple[set[str], set[str], set[str]]] = {
     "params_changed": (set(), {"keys", "experiment"}, set()),
     "command": ({"run"}, {"timeout", "inputs", "uses_tests"}, {"inputs"}),
     "package_tests": ({"tests"}, {"timeout"}, {"tests"}),
+    "probe": ({"key", "op", "value"}, {"reported", "timeout"}, set()),
 }
-COMMAND_KINDS = {"command", "package_tests"}
+#: kinds that run the learner's code: skipped by ``check --no-commands``
+COMMAND_KINDS = {"command", "package_tests", "probe"}
+#: the fields of a probe check's ``reported`` (required, optional)
+_REPORTED = ({"file", "tolerance"}, {"key"})
 _NUMBER = (int, float)
 # argument -> (accepted types, what the error says)
 _ARG_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
@@ -54,6 +58,7 @@ _ARG_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     **{name: (_NUMBER, "a number") for name in ("value", "tolerance", "timeout")},
     **{name: ((bool,), "true or false") for name in ("experiment", "uses_tests")},
     **{name: ((list,), "a list of strings") for name in ("keys", "inputs", "sections")},
+    "reported": ((dict,), "a mapping with file, key and tolerance"),
 }
 _GLOB_CHARS = set("*?[")
 _COMMON = {"id", "kind", "hint", "points", "visible", "__line__"}
@@ -135,6 +140,37 @@ def _confined(value: str) -> bool:
     )
 
 
+def _reported(path: Path, line: int, where: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """A probe check's ``reported``: the project's own figure to compare with."""
+    line = raw.get("__line__", line)
+    data = {k: v for k, v in raw.items() if k != "__line__"}
+    required, optional = _REPORTED
+    missing = sorted(required - set(data))
+    if missing:
+        raise _fail(path, line, where, f"missing field(s) {', '.join(missing)}")
+    unknown = sorted(set(data) - required - optional)
+    if unknown:
+        raise _fail(path, line, where, f"unknown field(s) {', '.join(unknown)}")
+    for name in ("file", "key"):
+        if name in data and (not isinstance(data[name], str) or not data[name]):
+            raise _fail(path, line, f"{where}.{name}", "must be a non-empty string")
+    tolerance = data["tolerance"]
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0:
+        raise _fail(path, line, f"{where}.tolerance", "must be a non-negative number")
+    return data
+
+
+def _path_values(kind: str, args: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Each path argument of a check with its value(s): ``(field, [paths])``."""
+    _, _, path_args = KINDS[kind]
+    found = []
+    for name in sorted(path_args & set(args)):
+        found.append((name, args[name] if isinstance(args[name], list) else [args[name]]))
+    if isinstance(args.get("reported"), dict) and "file" in args["reported"]:
+        found.append(("reported.file", [args["reported"]["file"]]))
+    return found
+
+
 def _check(path: Path, raw: Any, where: str, index: int) -> Check:
     if not isinstance(raw, dict):
         raise _fail(path, 0, f"{where}.checks[{index}]", "must be a mapping")
@@ -145,7 +181,7 @@ def _check(path: Path, raw: Any, where: str, index: int) -> Check:
     if kind not in KINDS:
         known = ", ".join(sorted(KINDS))
         raise _fail(path, line, f"{field_at}.kind", f"unknown kind {kind!r} (known: {known})")
-    required, optional, path_args = KINDS[kind]
+    required, optional, _ = KINDS[kind]
     if not isinstance(cid, str) or not _ID.match(cid):
         raise _fail(path, line, f"{field_at}.id", "must match [a-z0-9-]+")
     missing = sorted(required - set(raw))
@@ -170,8 +206,9 @@ def _check(path: Path, raw: Any, where: str, index: int) -> Check:
             wrong = wrong or not all(isinstance(v, str) and v for v in value)
         if wrong:
             raise _fail(path, line, f"{field_at}.{name}", f"must be {what}, got {value!r}")
-    for name in path_args & set(args):
-        values = args[name] if isinstance(args[name], list) else [args[name]]
+    if "reported" in args:
+        args["reported"] = _reported(path, line, f"{field_at}.reported", args["reported"])
+    for name, values in _path_values(kind, args):
         for value in values:
             if not _confined(value):
                 raise _fail(path, line, f"{field_at}.{name}",
@@ -288,9 +325,7 @@ def confine(the_rubric: Rubric, root: Path, template_dir: Path | None = None) ->
 
     for m in the_rubric.milestones:
         for c in m.checks:
-            _, _, path_args = KINDS[c.kind]
-            for name in sorted(path_args & set(c.args)):
-                values = c.args[name] if isinstance(c.args[name], list) else [c.args[name]]
+            for name, values in _path_values(c.kind, c.args):
                 base = template_dir if name == "tests" else root
                 if base is None:
                     continue

@@ -131,6 +131,11 @@ def dvc_init(path: Path, remote_url: Path | None, *, no_scm: bool = False) -> No
             repo.close()
 
 
+class DvcBusy(DlpathError):
+    """DVC's lock is held by another DVC command (a ``dvc repro``, the
+    learner's ``dvc status``): a passing condition, not a learner's mistake."""
+
+
 @contextmanager
 def dvc_session(path: Path) -> Iterator:
     """One open DVC repository for a batch of queries, run from ``path``.
@@ -139,23 +144,55 @@ def dvc_session(path: Path) -> Iterator:
     status --cloud) otherwise drops the repository's index on entry and exit and
     builds it again (~0.15 s each time). Holding the lock also keeps a
     concurrent ``dvc repro`` from changing files halfway through the batch.
+    Keep the batch short: while it is open, the learner's own ``dvc`` commands
+    wait or fail with "Unable to acquire lock".
     """
     from dvc.lock import LockError
     from dvc.repo import Repo, lock_repo
 
     _quiet_dvc()
     with in_dir(path):
-        repo = Repo(str(path))
+        try:
+            repo = Repo(str(path))
+        except LockError:
+            raise DvcBusy("Another DVC command is running in this project.",
+                          hint="Wait for it to finish, then run the check again.") from None
         try:
             with lock_repo(repo):
                 yield repo
         except LockError:
-            raise DlpathError(
+            raise DvcBusy(
                 "Another DVC command is running in this project.",
                 hint="Wait for it to finish, then run the check again.",
             ) from None
         finally:
             repo.close()
+
+
+def ask_dvc(path: Path, wait: float = 20.0) -> dict:
+    """:func:`dvc_facts` in a session of its own, DVC's lock held only meanwhile.
+
+    A lock held by another DVC command is retried for up to ``wait`` seconds
+    (DVC itself gives up after a few); then :class:`DvcBusy` is raised.
+    """
+    import time
+
+    deadline = time.monotonic() + wait
+    delay = 0.1
+    while True:
+        try:
+            with dvc_session(path) as repo:
+                return dvc_facts(repo, path)
+        except DvcBusy:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+#: Every git call dlpath makes runs no command the repository's configuration
+#: names: no fsmonitor hook (``git status`` runs it), no hooks.
+GIT_SAFE_CONFIG = ("-c", "core.fsmonitor=false", "-c", f"core.hooksPath={os.devnull}")
 
 
 def git_output(path: Path, *args: str) -> str:
@@ -170,8 +207,9 @@ def git_output(path: Path, *args: str) -> str:
     if not git_available():
         raise DlpathError("git is not installed or not on PATH.",
                           hint="Install git (https://git-scm.com/downloads).")
-    proc = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, encoding="utf-8", errors="replace")
+    proc = subprocess.run(["git", *GIT_SAFE_CONFIG, *args], cwd=path, capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, encoding="utf-8",
+                          errors="replace")
     if proc.returncode != 0:
         first = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[0]
         raise DlpathError(f"git {args[0]}: {first}")

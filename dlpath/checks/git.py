@@ -1,0 +1,96 @@
+"""Check kinds that read the git history: ``git_commits``, ``git_clean``,
+``git_tag``, and ``params_changed`` (params.yaml against the first commit and
+DVC experiments)."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+import yaml
+
+from dlpath.checks.base import FAIL, PASS, Context, Outcome, no_git
+
+
+def git_commits(ctx: Context, min: int) -> Outcome:  # noqa: A002 - rubric field name
+    if (missing := no_git(ctx)) is not None:
+        return missing
+    try:
+        count = int(ctx.git("rev-list", "--count", "HEAD")) - 1
+    except Exception:
+        count = -1
+    if count >= min:
+        return Outcome(PASS, f"{count} commit(s) beyond the first")
+    return Outcome(FAIL, f"{max(count, 0)} commit(s) beyond the first, needs {min}")
+
+
+def git_clean(ctx: Context) -> Outcome:
+    if (missing := no_git(ctx)) is not None:
+        return missing
+    status = ctx.git("status", "--porcelain", "--untracked-files=all").splitlines()
+    if not status:
+        return Outcome(PASS, "nothing uncommitted")
+    shown = ", ".join(line[3:] for line in status[:5])
+    more = f" and {len(status) - 5} more" if len(status) > 5 else ""
+    return Outcome(FAIL, f"uncommitted changes: {shown}{more}")
+
+
+def git_tag(ctx: Context, pattern: str = "*") -> Outcome:
+    if (missing := no_git(ctx)) is not None:
+        return missing
+    tags = [t for t in ctx.git("tag", "--list").split() if fnmatch.fnmatch(t, pattern)]
+    if tags:
+        return Outcome(PASS, f"tag {tags[0]}")
+    return Outcome(FAIL, f"no tag matches {pattern}")
+
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        flat.update(_flatten(value, f"{prefix}{key}."))
+    return {k.rstrip("."): v for k, v in flat.items()}
+
+
+def _changed(before: dict, after: dict, keys: list[str] | None) -> list[str]:
+    names = keys or sorted(set(before) | set(after))
+    return [k for k in names if before.get(k) != after.get(k)]
+
+
+def params_changed(ctx: Context, keys: list[str] | None = None,
+                   experiment: bool = False) -> Outcome:
+    if (missing := no_git(ctx)) is not None:
+        return missing
+    try:
+        first = ctx.git("rev-list", "--max-parents=0", "HEAD").split()[0]
+        defaults = _flatten(yaml.safe_load(ctx.git("show", f"{first}:params.yaml")) or {})
+    except Exception:
+        return Outcome(FAIL, "params.yaml is not in the first commit")
+    candidates: list[tuple[str, str]] = []
+    refs = ctx.git("for-each-ref", "--format=%(objectname) %(refname)", "refs/exps")
+    for line in refs.splitlines():
+        sha, ref = line.split(" ", 1)
+        parts = ref.split("/")
+        if len(parts) == 5 and parts[2] != "exec":  # refs/exps/<ab>/<baseline>/<name>
+            candidates.append((f"experiment {parts[-1]}", sha))
+    if not experiment:
+        candidates.append(("params.yaml", "WORKSPACE"))
+    for label, sha in candidates:
+        try:
+            if sha == "WORKSPACE":
+                text = ctx.path("params.yaml").read_text(encoding="utf-8")
+            else:
+                text = ctx.git("show", f"{sha}:params.yaml")
+            changed = _changed(defaults, _flatten(yaml.safe_load(text) or {}), keys)
+        except Exception:
+            continue
+        if changed:
+            return Outcome(PASS, f"{label} changes {', '.join(changed[:4])}")
+    if experiment:
+        return Outcome(FAIL, "no DVC experiment with changed params "
+                             "(run: dvc exp run --set-param KEY=VALUE)")
+    return Outcome(FAIL, "params are still the template's defaults")
+
+

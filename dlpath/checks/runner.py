@@ -1,0 +1,197 @@
+"""Running a learner's command (tests, a probe) so that nothing it starts
+outlives it.
+
+A command runs in a session of its own, with its output in a temporary file
+(megabytes of output never sit in memory). When it ends, times out, or dlpath
+is interrupted (Ctrl-C, SIGTERM, SIGHUP), every process it started is killed:
+its process group, its descendants, and on Linux also those that escaped by
+daemonising or ``setsid``. For the last, dlpath makes itself a *child
+subreaper* while the command runs (``prctl(PR_SET_CHILD_SUBREAPER)``): an
+orphan is re-parented to dlpath instead of init, so psutil still finds it
+(measured in /work/shared/LIBRARIES.md: process group alone left 4 of 6
+processes of a test that forks, daemonises and double-forks; subreaper +
+psutil left none, in 7 ms). Each command's processes carry a per-run token
+in their environment, so that dlpath only kills what this command started.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlpath.checks.base import OUTPUT_LIMIT
+
+#: environment variable carrying the per-run token of a command's processes
+TOKEN_VAR = "DLPATH_RUN_TOKEN"
+_PR_SET_CHILD_SUBREAPER = 36
+_PR_GET_CHILD_SUBREAPER = 37
+
+
+@dataclass
+class Finished:
+    """How a command ended: its exit code (None: killed at the timeout), the
+    tail of its output, and how long it ran."""
+
+    code: int | None
+    output: str
+    seconds: float
+    #: processes it left behind that were killed when it ended
+    leftovers: int = 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP while a command ran: handled like Ctrl-C (the
+    command's processes are killed, dlpath exits 130)."""
+
+
+def _prctl(option: int, value: int = 0) -> int | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if option == _PR_GET_CHILD_SUBREAPER:
+            out = ctypes.c_int(0)
+            if libc.prctl(option, ctypes.byref(out), 0, 0, 0) != 0:
+                return None
+            return out.value
+        return 0 if libc.prctl(option, value, 0, 0, 0) == 0 else None
+    except (OSError, AttributeError):
+        return None
+
+
+@contextmanager
+def _subreaper() -> Iterator[bool]:
+    """dlpath is a child subreaper meanwhile (Linux); yields whether it is."""
+    before = _prctl(_PR_GET_CHILD_SUBREAPER)
+    ok = before is not None and _prctl(_PR_SET_CHILD_SUBREAPER, 1) == 0
+    try:
+        yield ok
+    finally:
+        if ok and not before:
+            _prctl(_PR_SET_CHILD_SUBREAPER, 0)
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Terminated` meanwhile (main thread only)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):  # noqa: ARG001 - signal API
+        raise Terminated(signal.Signals(signum).name)
+
+    saved = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            try:
+                saved[sig] = signal.signal(sig, handler)
+            except (ValueError, OSError):
+                pass
+    try:
+        yield
+    finally:
+        for sig, old in saved.items():
+            signal.signal(sig, old)
+
+
+def _ours(proc, token: str) -> bool:
+    import psutil
+
+    try:
+        return proc.environ().get(TOKEN_VAR) == token
+    except (psutil.Error, OSError):
+        return False
+
+
+def kill_tree(pid: int, token: str, *, reaper: bool) -> int:
+    """Kill ``pid``'s process group, its descendants, and every process that
+    carries ``token`` (orphans re-parented to dlpath when it is a subreaper,
+    else found among all processes). Returns how many were killed."""
+    import psutil
+
+    killed: set[int] = set()
+    for _ in range(5):  # a process may fork while we look: look again
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+        victims: dict[int, psutil.Process] = {}
+        try:
+            victims.update({p.pid: p for p in psutil.Process(pid).children(recursive=True)})
+        except psutil.Error:
+            pass
+        pool = (psutil.Process().children(recursive=True) if reaper
+                else psutil.process_iter())
+        for p in pool:
+            if p.pid not in victims and p.pid not in (pid, os.getpid()) and _ours(p, token):
+                victims[p.pid] = p
+        alive = []
+        for p in victims.values():
+            try:
+                if p.status() != psutil.STATUS_ZOMBIE:
+                    p.kill()
+                    killed.add(p.pid)
+                alive.append(p)
+            except psutil.Error:
+                pass
+        # Reap them (our children, re-parented orphans included), or wait
+        # for others' to go.
+        psutil.wait_procs(alive, timeout=2)
+        if not alive:
+            break
+    return len(killed)
+
+
+def run_bounded(cmd: list[str] | str, cwd: Path, timeout: float,
+                env: dict[str, str] | None = None, *, pass_fds: tuple[int, ...] = (),
+                stdin_data: bytes | None = None) -> Finished:
+    """Run a command in a session of its own and kill everything it started
+    when it ends, at the timeout, or on an interrupt (re-raised after)."""
+    token = secrets.token_hex(8)
+    env = dict(os.environ if env is None else env)
+    env[TOKEN_VAR] = token
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as sink, _subreaper() as reaper, _signals_interrupt():
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+            shell=isinstance(cmd, str), start_new_session=True, env=env, pass_fds=pass_fds)
+        code: int | None = None
+        try:
+            if stdin_data is not None:
+                try:
+                    proc.stdin.write(stdin_data)
+                    proc.stdin.close()
+                except (BrokenPipeError, OSError):
+                    pass
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        except BaseException:
+            kill_tree(proc.pid, token, reaper=reaper)
+            proc.wait()
+            raise
+        left = kill_tree(proc.pid, token, reaper=reaper)
+        if code is None:
+            proc.wait()
+        seconds = time.perf_counter() - start
+        size = sink.seek(0, os.SEEK_END)
+        sink.seek(max(0, size - OUTPUT_LIMIT))
+        tail = sink.read().decode("utf-8", errors="replace")
+        if size > OUTPUT_LIMIT:
+            tail = f"[... {size - OUTPUT_LIMIT} bytes cut ...]\n" + tail
+    return Finished(code, tail, seconds, left)
