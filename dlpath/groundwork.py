@@ -202,16 +202,24 @@ def imported_modules(text: str) -> set[str]:
 def importers(root: Path, exercise: Exercise,
               exercises: list[Exercise] | None = None) -> list[Exercise]:
     """The other exercises whose files, as they are now in the project at
-    ``root``, import ``exercise``'s module."""
-    found = []
-    for other in exercises if exercises is not None else load():
+    ``root``, import ``exercise``'s module, directly or through another
+    exercise (network imports backprop, which imports softmax)."""
+    exercises = exercises if exercises is not None else load()
+    imports: dict[str, set[str]] = {}
+    for other in exercises:
         path = root / other.file
-        if other.id == exercise.id or not path.is_file():
-            continue
-        if exercise.module in imported_modules(path.read_text(encoding="utf-8",
-                                                              errors="replace")):
-            found.append(other)
-    return found
+        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        imports[other.id] = imported_modules(text)
+    found: dict[str, Exercise] = {}
+    todo = [exercise]
+    while todo:
+        current = todo.pop()
+        for other in exercises:
+            if other.id not in found and other.id != exercise.id \
+                    and current.module in imports[other.id]:
+                found[other.id] = other
+                todo.append(other)
+    return [e for e in exercises if e.id in found]
 
 
 def in_order(exercises: list[Exercise], solved: set[str]) -> list[Exercise]:

@@ -189,7 +189,12 @@ def _groundwork_suggestion(root: Path, state: dict[str, Any], the_roadmap: roadm
         why = "It is the next exercise whose prerequisites you have solved."
     if _stale(root, m, entry):
         return _recheck(root, title, ex.concept, ex.id, ex.file)
-    failed = (entry.get("last") or {}).get("failed_checks") or []
+    last = entry.get("last") or {}
+    failed = last.get("failed_checks") or []
+    if last and not failed:  # refreshed since: what failed then passes now
+        return Suggestion("check", title,
+                          "What failed at its last check passes now: a full check records it.",
+                          "Check it again.", command, ex.concept, str(root))
     if entry.get("fail_count", 0) > 1:
         return Suggestion(
             "practice", title,
@@ -210,7 +215,7 @@ def _groundwork_suggestion(root: Path, state: dict[str, Any], the_roadmap: roadm
                       command, ex.concept, str(root))
 
 
-def _refresh(root: Path) -> str:
+def _refresh(root: Path, milestones: list) -> str:
     """Re-run the checks that run no command (git, DVC, metrics: cheap) and
     record them; say what the advice rests on."""
     from dlpath import checker
@@ -220,14 +225,13 @@ def _refresh(root: Path) -> str:
         fresh = "git, DVC and metric checks just now"
     except DlpathError as exc:
         fresh = f"no fresh checks ({exc.message})"
-    stamps = [(e.get("last") or {}).get("at") for e in results.load(root)["milestones"].values()
-              if isinstance(e, dict)]
-    stamps = [s for s in stamps if s]
+    with_tests = {m.id for m in milestones if any(c.runs_commands for c in m.checks)}
+    recorded = results.load(root)["milestones"]
+    stamps = [t for t in (_parse_time(((recorded.get(mid) or {}).get("last") or {}).get("at"))
+                          for mid in with_tests) if t]
     if not stamps:
-        return f"Based on: {fresh}; the tests have not been run yet (dlpath check)."
-    when = _parse_time(max(stamps))
-    ago = _ago(when) if when else max(stamps)
-    return f"Based on: your last dlpath check ({ago}) for the tests; {fresh}."
+        return f"Based on: {fresh}; the tests have not run yet (dlpath check runs them)."
+    return f"Based on: your last dlpath check ({_ago(max(stamps))}) for the tests; {fresh}."
 
 
 def _ago(when: datetime) -> str:
@@ -239,13 +243,15 @@ def _ago(when: datetime) -> str:
     return "just now"
 
 
-def _project_suggestion(root: Path, the_roadmap: roadmap.Roadmap) -> Suggestion | None:
+def _project_suggestion(root: Path, the_roadmap: roadmap.Roadmap,
+                        refresh: bool = True) -> Suggestion | None:
     from dlpath import rubric
 
     meta = project.load_meta(root)
-    based_on = _refresh(root)
-    state = results.load(root)
     milestones = rubric.load_for_project(root).milestones
+    based_on = _refresh(root, milestones) if refresh else \
+        "Based on: the checks recorded in the project."
+    state = results.load(root)
     found = None
     if meta is not None and meta.template == groundwork.TEMPLATE:
         found = _groundwork_suggestion(root, state, the_roadmap, {m.id: m for m in milestones})
@@ -344,15 +350,17 @@ def first_open_step(the_roadmap: roadmap.Roadmap, done: set[str]) -> roadmap.Ste
     return None
 
 
-def next_step(where: Path, now: datetime | None = None) -> NextResult:
-    """The suggestion for a learner at ``where``, and any warnings to show."""
+def next_step(where: Path, now: datetime | None = None, refresh: bool = True) -> NextResult:
+    """The suggestion for a learner at ``where``, and any warnings to show.
+    Inside a project, the checks that run no command are re-run first
+    (``refresh``), so the advice rests on the project as it is now."""
     now = now or datetime.now(timezone.utc)
     the_roadmap = roadmap.load()
     prog = progress_mod.load()
     root = project.find_root(where)
     if root is not None:
         sync_project(root, the_roadmap, prog)
-        suggestion = _project_suggestion(root, the_roadmap)
+        suggestion = _project_suggestion(root, the_roadmap, refresh)
         if suggestion is not None:
             progress_mod.save(prog)
             return NextResult(suggestion, prog.warnings)

@@ -58,12 +58,9 @@ def first_failure(report: checker.MilestoneReport) -> tuple[str | None, str | No
         if c.visible and c.output:
             found = _FAILED.search(c.output)
             if found:
-                test = found.group(1)
-                detail = [line.strip() for line in c.output.splitlines()
-                          if line.startswith("E ")][:4]
-                if not detail and found.group(2):
-                    detail = [found.group(2)]
-                return test, c.hint, detail
+                detail = [found.group(2)] if found.group(2) else [
+                    line.strip() for line in c.output.splitlines() if line.startswith("E ")][:4]
+                return found.group(1), c.hint, detail
         what = c.id if c.visible else f"{c.id} (hidden)"
         return f"{what}: {c.message}", c.hint, []
     return None, None, []

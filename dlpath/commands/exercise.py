@@ -172,10 +172,11 @@ def reset(
     for r in changed:
         if r.importers:
             users = ", ".join(u.file for u in r.importers)
-            console.err.print(f"[yellow]Warning:[/] {escape(users)} import "
-                              f"{escape(r.exercise.file)}: their tests fail until you solve "
-                              f"{escape(r.exercise.id)} again (or 'dlpath reset --undo "
-                              f"{escape(r.exercise.id)}').")
+            verb = "imports" if len(r.importers) == 1 else "import"
+            console.err.print(f"[yellow]Warning:[/] {escape(users)} {verb} "
+                              f"{escape(r.exercise.file)} (directly or not): their tests fail "
+                              f"until you solve {escape(r.exercise.id)} again (or 'dlpath reset "
+                              f"--undo {escape(r.exercise.id)}').")
     if not yes:
         again = "dlpath reset --all --yes" if all_ else f"dlpath reset {exercise} --yes"
         if not sys.stdin.isatty():
