@@ -263,7 +263,14 @@ def _record_partial(state: dict[str, Any], m: MilestoneReport, failed: list[dict
     entry = state["milestones"].get(m.id)
     last = (entry or {}).get("last")
     if not isinstance(last, dict):
-        return  # never evaluated in full: there is nothing to refresh
+        if not failed:
+            return  # nothing known yet, and nothing wrong among the checks that ran
+        # never evaluated in full: what failed is worth knowing (no attempt counted)
+        entry = state["milestones"].setdefault(
+            m.id, {"first_passed": None, "fail_count": 0, "last": None})
+        entry["step"] = m.step
+        last = entry["last"] = {"at": None, "status": checks.FAIL, "score": m.score,
+                                "max_score": m.max_score, "failed_checks": []}
     kept = [f for f in last.get("failed_checks") or [] if f.get("id") in skipped]
     last["failed_checks"] = kept + failed
     if last["failed_checks"]:
