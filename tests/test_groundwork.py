@@ -332,7 +332,7 @@ def pairwise_distances(a, b):
     start = time.perf_counter()
     squared = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
     out = np.sqrt(np.maximum(squared, 0.0))
-    time.sleep(100 * (time.perf_counter() - start))  # the cost of 100 times the work
+    time.sleep(50 * (time.perf_counter() - start))  # the cost of 50 times the work
     return out
 '''
 LIBRARY_DOT = '''
@@ -413,7 +413,7 @@ def test_a_shortcut_fails_the_milestone_and_the_check_names_the_function(solved,
     solutions.apply_reference(root, ["exercises/softmax.py", "exercises/backprop.py"])
     replace_function(root, "exercises/backprop.py", "backward", FD_BACKPROP)
     failing = assert_milestone_fails(root, "backprop", check="hidden-tests",
-                                     mentions=("backward() in exercises/backprop.py",
+                                     mentions=("backward()", "in exercises/backprop.py",
                                                "test_backward_is_derived_not_differenced"))
     hidden_check = next(c for c in failing if c.id == "hidden-tests")
     assert hidden_check.output == ""
