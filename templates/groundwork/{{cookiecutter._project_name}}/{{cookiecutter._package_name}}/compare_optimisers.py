@@ -12,7 +12,7 @@ import numpy as np
 
 from exercises import optimisers
 
-from .common import learner_code, load_params, write_json
+from .numpy_stage import learner_code, load_params, write_json
 from .landscape import plot_path, summary, surface
 
 
