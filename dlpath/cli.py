@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from dlpath import __version__
+from dlpath.commands import beyond as beyond_cmd
 from dlpath.commands import check as check_cmd
 from dlpath.commands import new as new_cmd
 from dlpath.commands import tutor as tutor_cmd
@@ -54,6 +55,7 @@ app.command("roadmap")(tutor_cmd.roadmap_)
 app.command("done")(tutor_cmd.done)
 app.command("undo")(tutor_cmd.undo)
 app.command("reset")(tutor_cmd.reset)
+app.command("challenge")(beyond_cmd.challenge)
 
 
 def main() -> None:

@@ -155,3 +155,7 @@ def render_roadmap(view) -> None:
             else:
                 branch.add(f"  {escape(step.title)} [dim]({step.id})[/]")
     out.print(tree)
+    for due in getattr(view, "due", ()):  # challenges on fresh data gone stale
+        where = f" {due.project}" if due.project else ""
+        out.print(f"[bold yellow]Due again:[/] the {escape(due.template)} challenge (passed "
+                  f"{escape(due.passed_at[:10])}): [bold]dlpath challenge{escape(where)}[/]")
