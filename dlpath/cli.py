@@ -56,6 +56,8 @@ app.command("done")(tutor_cmd.done)
 app.command("undo")(tutor_cmd.undo)
 app.command("reset")(tutor_cmd.reset)
 app.command("challenge")(beyond_cmd.challenge)
+app.command("credential")(beyond_cmd.credential)
+app.command("verify")(beyond_cmd.verify)
 
 
 def main() -> None:

@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.markup import escape
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: rich would turn ":key:" in "did:key:z6Mk..." (or any learner's
+# text with colons) into an emoji.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def error(message: str, hint: str | None = None) -> None:

@@ -84,3 +84,70 @@ def challenge(
     else:
         _render_challenge(result)
     raise typer.Exit(result.exit_code)
+
+
+@guard
+def credential(
+    what: Annotated[str | None, typer.Argument(
+        help="A milestone id that passes, or 'challenge' (runs it now).")] = None,
+    path: Annotated[Path, typer.Argument(help="The project (default: here).")] = Path("."),
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Where to write it (default: dlpath's per-user folder).")] = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="Your name in the credential (default: git's user.name).")] = None,
+    show_key: Annotated[bool, typer.Option(
+        "--show-key", help="Print your public key (did:key) for others to pin, and exit.")
+    ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print the credential too.")] = False,
+) -> None:
+    """Issue a signed Open Badges 3.0 credential for a passed milestone or challenge."""
+    from rich.markup import escape
+
+    from dlpath import console, credentials, keys
+    from dlpath.errors import UsageError
+
+    if show_key:
+        console.out.print(keys.my_did())
+        return
+    if not what:
+        raise UsageError("Name what the credential is for: a milestone id, or 'challenge'.",
+                         hint="For example: dlpath credential edge-ready")
+    issued = credentials.issue(path, what, output=output, name=name)
+    _warn(issued.warnings)
+    if json_:
+        console.print_json(issued.credential)
+    console.err.print(f"[green]✓[/] Credential for {escape(issued.what)} at commit "
+                      f"{issued.commit[:8]}, signed by {escape(issued.did)}")
+    console.err.print(f"  Written to {escape(str(issued.path))}")
+    console.err.print(f"  Anyone can check it: dlpath verify {escape(str(issued.path))} "
+                      "--project PATH")
+
+
+@guard
+def verify(
+    file: Annotated[Path, typer.Argument(help="The credential (JSON).")],
+    project: Annotated[Path | None, typer.Option(
+        "--project", help="Re-run its evidence on this project (a clean checkout of the "
+        "commit).")] = None,
+    key: Annotated[str | None, typer.Option(
+        "--key", help="Require this signer (the learner's did:key).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Verify a dlpath credential: its signature and, with --project, its evidence."""
+    from rich.markup import escape
+
+    from dlpath import console
+    from dlpath import verify as verify_mod
+
+    result = verify_mod.verify(file, project=project, key=key)
+    if json_:
+        console.print_json(result.to_json())
+        return
+    console.out.print(f"[green]✓ Verified:[/] {escape(result.achievement)} "
+                      f"({escape(result.template)}, commit {result.commit[:8]}), "
+                      f"issued {escape(result.issued)} to {escape(result.subject)}")
+    for line in result.confirmed:
+        console.out.print(f"  [green]✓[/] {escape(line)}")
+    if result.project is None:
+        console.out.print("  [dim]Evidence not re-run: add --project PATH to check it "
+                          "against the learner's repository.[/]")
