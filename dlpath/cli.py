@@ -58,6 +58,7 @@ app.command("reset")(tutor_cmd.reset)
 app.command("challenge")(beyond_cmd.challenge)
 app.command("credential")(beyond_cmd.credential)
 app.command("verify")(beyond_cmd.verify)
+app.command("leaderboard")(beyond_cmd.leaderboard)
 
 
 def main() -> None:

@@ -151,3 +151,101 @@ def verify(
     if result.project is None:
         console.out.print("  [dim]Evidence not re-run: add --project PATH to check it "
                           "against the learner's repository.[/]")
+
+
+def _render_ranking(ranking) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from dlpath import console
+
+    spec = ranking.spec
+    arrow = {"higher": "↑", "lower": "↓"}
+    where = f"board {ranking.board}" if ranking.board else "this project's experiments"
+    title = (f"{ranking.template}: {where}, by {spec.metric.key} {arrow[spec.metric.direction]}"
+             + "".join(f", then {m.key} {arrow[m.direction]}" for m in spec.tie_breakers))
+    caption = None if ranking.board else (
+        f"meets: every metric threshold of milestone {spec.milestone} holds for that "
+        "experiment (dlpath check judges the rest)")
+    table = Table(title=escape(title), caption=escape(caption) if caption else None)
+    table.add_column("#", justify="right")
+    table.add_column("learner" if ranking.board else "experiment")
+    table.add_column("commit" if ranking.board else "rev")
+    for m in spec.metrics:
+        table.add_column(escape(m.key), justify="right")
+    table.add_column(f"passes {escape(spec.milestone)}" if ranking.board
+                     else f"meets {escape(spec.milestone)}")
+    if not ranking.board:
+        table.add_column("params changed")
+    for row in ranking.rows:
+        mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "—"}[row.meets]
+        name = escape(row.name) + (" [dim](baseline)[/]" if row.baseline else "")
+        cells = [str(row.rank) if row.rank else "—", name, row.rev[:8]]
+        cells += [_fmt(row.metrics.get(m.key)) for m in spec.metrics] + [mark]
+        if not ranking.board:
+            cells.append(escape(", ".join(f"{k}={v}" for k, v in row.params.items())) or "")
+        table.add_row(*cells)
+    console.out.print(table)
+    if not ranking.rows:
+        console.out.print("No entries yet." if ranking.board else
+                          "No experiments yet: dvc exp run --set-param KEY=VALUE")
+    for entry, reason in ranking.rejected:
+        console.err.print(f"[yellow]Rejected[/] {escape(entry)}: {escape(reason)}")
+
+
+@guard
+def leaderboard(
+    args: Annotated[list[str] | None, typer.Argument(
+        help="Rank (default), or 'submit' to add the project to --board; then the project "
+        "(default: here).",
+        metavar="[submit] [PATH]")] = None,
+    board: Annotated[str | None, typer.Option(
+        "--board", help="A class board: a folder, git+URL (or a .git location), dvc://REMOTE "
+        "or a URL DVC knows (s3://, gs://, ssh://...).")] = None,
+    template: Annotated[str | None, typer.Option(
+        "--template", help="The template a board ranks (default: its board.json's).")] = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="submit: your name on the board (default: git's user.name).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Rank this project's DVC experiments, or a class board's verified entries."""
+    from rich.markup import escape
+
+    from dlpath import boards, console
+    from dlpath import leaderboard as leaderboard_mod
+    from dlpath.errors import UsageError
+
+    args = list(args or [])
+    submitting = bool(args) and args[0] == "submit"
+    if submitting:
+        args = args[1:]
+    if len(args) > 1:
+        raise UsageError(f"Too many arguments: {' '.join(args)}",
+                         hint="dlpath leaderboard [submit] [PATH] [--board LOCATION]")
+    path = Path(args[0]) if args else Path(".")
+    if submitting:
+        if not board:
+            raise UsageError("submit needs --board LOCATION.",
+                             hint="For example: dlpath leaderboard submit --board "
+                                  "/shared/class-board")
+        done = boards.submit(path, board, name=name)
+        _warn(done.warnings)
+        if json_:
+            console.print_json({"board": done.board, "entry": done.entry,
+                                "template": done.template, "metric": done.metric,
+                                "commit": done.commit, "created_board": done.created_board})
+            return
+        made = " (a new board)" if done.created_board else ""
+        console.err.print(f"[green]✓[/] Submitted to {escape(done.board)}{made}: "
+                          f"{escape(done.entry)} (commit {done.commit[:8]}, "
+                          f"{_fmt(done.metric)})")
+        console.err.print(f"  See the ranking: dlpath leaderboard --board {escape(board)}")
+        return
+    if board:
+        ranking = boards.rank(board, where=path, template=template)
+    else:
+        ranking = leaderboard_mod.in_project(path)
+    if json_:
+        console.print_json(ranking.to_json())
+    else:
+        _render_ranking(ranking)
