@@ -318,3 +318,13 @@ def test_a_third_party_verifies_with_the_documented_recipe_alone(issued, tmp_pat
     bad = subprocess.run([sys.executable, "-I", str(script), str(forged)], capture_output=True,
                          text=True)
     assert bad.returncode != 0 and "InvalidSignature" in bad.stderr
+
+
+def test_a_damaged_key_is_reported_and_left_as_it_is(fake, tmp_path, runner):
+    root = beyond_fake.project(tmp_path)
+    path = keys.key_path()
+    path.parent.mkdir(parents=True)
+    path.write_text("not a key")
+    result = runner.invoke(app, ["credential", "goal", str(root), "-o", str(tmp_path / "c.json")])
+    assert result.exit_code == 1 and "is damaged or not an Ed25519 key" in result.stderr
+    assert path.read_text() == "not a key" and not (tmp_path / "c.json").exists()
