@@ -50,8 +50,10 @@ def test_a_declared_leaderboard_names_a_milestone_and_pipeline_metrics(name):
     ids = {m.id for m in rubric.for_template(template).milestones}
     assert template.leaderboard.milestone in ids
     pipeline = _pipeline(template)
+    rubric_text = template.rubric_path.read_text(encoding="utf-8")
     for metric in template.leaderboard.metrics:
         assert _mentions(pipeline, metric.file), (name, metric.file)
+        assert metric.key in rubric_text, (name, metric.key)  # a key the milestones judge
 
 
 def test_the_declarations_are_loaded_from_the_manifests():
