@@ -17,6 +17,11 @@ shifted data, the record) --repeat times. Prints, per template:
 
 Templates without a challenge or a probe are listed as skipped. Timings are
 taken on whatever else the machine is doing: say so when you report them.
+
+``--overhead`` first times dlpath's own part on the test suite's fake
+template (tests/beyond_fake.py: a one-number threshold model, a probe that
+imports no ML library): the clean-tree check, the isolated probe process and
+the record, against a bare ``python -c pass`` started the same way.
 """
 
 from __future__ import annotations
@@ -89,6 +94,38 @@ def _bench(name: str, repeat: int, scratch: Path) -> dict | None:
             "passes": sum(r["status"] == "pass" for r in runs)}
 
 
+def _overhead(repeat: int, scratch: Path) -> None:
+    """dlpath challenge's fixed cost, in-process, on the fake template."""
+    sys.path.insert(0, str(ROOT))
+    from dlpath import challenge, resources, templates
+    from tests import beyond_fake
+
+    tdir = scratch / "fake-templates"
+    for name in ("fake", "other"):
+        folder = tdir / name
+        (folder / "hidden").mkdir(parents=True)
+        (folder / "template.yaml").write_text(beyond_fake.MANIFEST)
+        (folder / "rubric.yaml").write_text(beyond_fake.RUBRIC)
+        (folder / "hidden" / "probe.py").write_text(beyond_fake.PROBE)
+    saved = templates.templates_dir, resources.templates_dir
+    templates.templates_dir = resources.templates_dir = lambda: tdir
+    try:
+        root = beyond_fake.project(scratch / "fake-project")
+        times, bare = [], []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            challenge.run(root, record=False)
+            times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            _run([sys.executable, "-I", "-S", "-c", "pass"], root)
+            bare.append(time.perf_counter() - start)
+    finally:
+        templates.templates_dir, resources.templates_dir = saved
+    med, ref = statistics.median(times), statistics.median(bare)
+    print(f"overhead (fake template): challenge {med:.2f} s, bare interpreter {ref:.2f} s "
+          f"(ratio {med / ref:.1f}); {med / BUDGET_S:.3f} of the budget")
+
+
 def _fmt(value) -> str:
     return "—" if value is None else f"{value:.4g}"
 
@@ -97,6 +134,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--templates", default="")
+    parser.add_argument("--overhead", action="store_true",
+                        help="also time dlpath's own part on the test suite's fake template")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from dlpath import templates
@@ -106,6 +145,8 @@ def main() -> None:
         os.environ.setdefault("DLPATH_HOME", str(Path(tmp) / "home"))
         print(f"dlpath challenge, {args.repeat} run(s) per template, budget {BUDGET_S:g} s "
               f"(load: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at start)")
+        if args.overhead:
+            _overhead(args.repeat, Path(tmp))
         for name in names:
             found = _bench(name, args.repeat, Path(tmp))
             if found is None:
