@@ -24,6 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: typer's rich help labels every flag "<bool>" (typer 0.29),
+    # and plain help needs no rich import, so --help stays fast.
+    rich_markup_mode=None,
 )
 
 

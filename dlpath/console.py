@@ -114,8 +114,9 @@ def render_report(report) -> None:
         out.print(table)
     vp, vt = report.tally(True)
     hp, ht = report.tally(False)
+    hidden = f"  Hidden checks passed: {hp}/{ht}." if ht else ""
     out.print(f"\nScore: [bold]{report.score}/{report.max_score}[/] points.  "
-              f"Visible checks passed: {vp}/{vt}.  Hidden checks passed: {hp}/{ht}.")
+              f"Visible checks passed: {vp}/{vt}.{hidden}")
     if report.used_cache:
         out.print(f"[dim]{report.used_cache} check result(s) reused from the last check: "
                   "nothing they depend on changed.[/]")
@@ -126,7 +127,8 @@ def render_report(report) -> None:
         out.print(f"[green]Every check that ran passed;[/] {report.skipped} skipped "
                   "(--no-commands): run [bold]dlpath check[/] for all of them.")
     else:
-        out.print("[bold green]All checks passed, hidden ones included.[/]")
+        out.print("[bold green]All checks passed, hidden ones included.[/]" if ht
+                  else "[bold green]All checks passed.[/]")
 
 
 def render_suggestion(s) -> None:
