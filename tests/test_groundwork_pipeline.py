@@ -102,3 +102,17 @@ def train(x, y, *, hidden, epochs, batch_size, optimiser, seed=0, classes=10):
     failing = assert_milestone_fails(root, "network", check="test-accuracy")
     assert "dlpath measured numpy.test_accuracy" in \
         next(c for c in failing if c.id == "test-accuracy").message
+
+
+def test_the_challenge_measures_shifted_digits(solved):
+    from dlpath import templates
+    from dlpath.checks.probe import measure, probe_path
+
+    probe = probe_path(templates.get("groundwork").path)
+    plain = measure(solved, probe, seed=7)
+    shifted = measure(solved, probe, seed=7, challenge=True)
+    assert plain.error is None and shifted.error is None, (plain.output, shifted.output)
+    assert plain.values["numpy.test_accuracy"] == \
+        read_metrics(solved, "network")["numpy"]["test_accuracy"]
+    # harder than the test split, and still above the bar template.yaml declares
+    assert 0.75 <= shifted.values["numpy.test_accuracy"] < plain.values["numpy.test_accuracy"]
