@@ -325,3 +325,22 @@ def _write_metadata(root: Path, template: templates.Template, answers: dict[str,
         package=package,
     )
     project.write_meta(root, meta)
+
+
+def render_reference(template_name: str, answers: dict[str, Any], package: str,
+                     target: Path) -> Path:
+    """Render ``template_name`` with ``answers`` into ``target`` as ``dlpath
+    new`` would (learner files released into stubs, the visible rubric
+    copy), without git, DVC or metadata: the reference a project's protected
+    files are compared with (see dlpath.reference)."""
+    from dlpath import rubric
+
+    template = templates.get(template_name)
+    questions = _merged_questions(template)
+    params = {k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict))
+              else str(v) for k, v in answers.items()
+              if k in questions and not k.startswith("_")}
+    root, _ = _render(template, package, params, True, target)
+    solutions.release_tree(root)
+    rubric.write_visible_copy(template, root)
+    return root

@@ -144,7 +144,10 @@ def test_everything_passing_exits_0_and_says_so(tmp_path, runner):
     write_rubric(root, PASSING)
     result = invoke(runner, root)
     assert result.exit_code == 0, result.stdout
-    assert "All checks passed, hidden ones included." in result.stdout
+    # a hand-written rubric is never "hidden ones included"
+    assert "All checks of this hand-written rubric passed (it is not a dlpath template's " \
+           "rubric)." in result.stdout
+    assert "hidden ones included" not in result.stdout
     assert "Hidden checks passed: 1/1" in result.stdout
     again = invoke(runner, root)
     assert again.exit_code == 0

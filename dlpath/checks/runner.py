@@ -195,3 +195,60 @@ def run_bounded(cmd: list[str] | str, cwd: Path, timeout: float,
         if size > OUTPUT_LIMIT:
             tail = f"[... {size - OUTPUT_LIMIT} bytes cut ...]\n" + tail
     return Finished(code, tail, seconds, left)
+
+
+_CHILD = Path(__file__).with_name("_child.py")
+
+
+def site_dirs() -> list[str]:
+    """dlpath's own site-packages folders (the isolated child adds them back)."""
+    import site
+
+    dirs = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
+    if site.ENABLE_USER_SITE and site.getusersitepackages():
+        dirs.append(site.getusersitepackages())
+    return [d for d in dict.fromkeys(dirs) if os.path.isdir(d)]
+
+
+#: variables that would let the project configure the test runner
+_DROPPED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+
+
+def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PYTHON") and k not in _DROPPED_ENV}
+    env.setdefault("DVC_NO_ANALYTICS", "1")
+    # No pytest plugin loaded from an entry point: an editable install of the
+    # project could declare one.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def run_isolated(mode: str, root: Path, args: list[str], timeout: float,
+                 env: dict[str, str] | None = None) -> tuple[Finished, dict | None]:
+    """Run ``_child.py`` in ``mode`` (probe, pytest) in an isolated interpreter
+    with cwd = ``root``; return how it ended and its verdict (None where it
+    wrote none, a malformed one, or one without this run's nonce)."""
+    import json
+
+    nonce = secrets.token_hex(16)
+    with tempfile.TemporaryDirectory(prefix="dlpath-run-") as tmp:
+        verdict_file = Path(tmp, "verdict.json")
+        pycache = Path(tmp, "pycache")
+        pycache.mkdir()
+        fd = os.open(verdict_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            cmd = [sys.executable, "-I", "-S", "-B", "-X", f"pycache_prefix={pycache}",
+                   str(_CHILD), mode, str(fd), str(root), json.dumps(site_dirs()), *args]
+            done = run_bounded(cmd, root, timeout, env if env is not None else isolated_env(),
+                               pass_fds=(fd,), stdin_data=f"{nonce}\n".encode())
+        finally:
+            os.close(fd)
+        try:
+            verdict = json.loads(verdict_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            verdict = None
+    if not isinstance(verdict, dict) or verdict.get("nonce") != nonce:
+        verdict = None
+    return done, verdict
