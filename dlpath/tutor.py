@@ -272,21 +272,19 @@ def next_step(where: Path, now: datetime | None = None) -> NextResult:
     """The suggestion for a learner at ``where``, and any warnings to show."""
     now = now or datetime.now(timezone.utc)
     the_roadmap = roadmap.load()
-    prog = progress_mod.load()
-    root = project.find_root(where)
-    if root is not None:
-        sync_project(root, the_roadmap, prog)
-        suggestion = _project_suggestion(root, the_roadmap)
-        if suggestion is not None:
-            progress_mod.save(prog)
-            return NextResult(suggestion, prog.warnings)
-    concept = _due_review(prog, the_roadmap, now)
-    if concept is not None:
-        suggestion = _review(concept, prog, the_roadmap, now)
-        progress_mod.save(prog)
+    with progress_mod.transaction() as prog:  # no lost update under concurrent calls
+        root = project.find_root(where)
+        suggestion = None
+        if root is not None:
+            sync_project(root, the_roadmap, prog)
+            suggestion = _project_suggestion(root, the_roadmap)
+        concept = None if suggestion is not None else _due_review(prog, the_roadmap, now)
+        if concept is not None:
+            suggestion = _review(concept, prog, the_roadmap, now)
+        if suggestion is None:
+            prog.next_calls += 1
+    if suggestion is not None:
         return NextResult(suggestion, prog.warnings)
-    prog.next_calls += 1
-    progress_mod.save(prog)
     hands_on_done = any(prog.is_done(s.id) for s in the_roadmap.steps
                         if s.phase == HANDS_ON_PHASE)
     if hands_on_done and prog.next_calls % PAPER_EVERY == 0:
@@ -323,14 +321,12 @@ def mark(step_id: str, done: bool) -> Marked:
             f"'{step.milestone}'.",
             hint=f"Run 'dlpath check' {where}; a passing milestone marks the step done.",
         )
-    prog = progress_mod.load()
-    changed = prog.is_done(step.id) != done
-    if done and changed:
-        prog.steps[step.id] = {"done_at": progress_mod.now(), "by": "learner"}
-    elif not done:
-        prog.steps.pop(step.id, None)
-    if changed or prog.warnings:
-        progress_mod.save(prog)
+    with progress_mod.transaction() as prog:  # no lost update under concurrent calls
+        changed = prog.is_done(step.id) != done
+        if done and changed:
+            prog.steps[step.id] = {"done_at": progress_mod.now(), "by": "learner"}
+        elif not done:
+            prog.steps.pop(step.id, None)
     return Marked(step, changed, prog.warnings)
 
 
@@ -367,10 +363,12 @@ class RoadmapView:
 
 def view(where: Path) -> RoadmapView:
     the_roadmap = roadmap.load()
-    prog = progress_mod.load()
     root = project.find_root(where)
-    if root is not None and sync_project(root, the_roadmap, prog):
-        progress_mod.save(prog)
+    if root is not None:
+        with progress_mod.transaction() as prog:
+            sync_project(root, the_roadmap, prog)
+    else:
+        prog = progress_mod.load()
     done = set(prog.steps)
     step = first_open_step(the_roadmap, done)
     return RoadmapView(the_roadmap, done, step.id if step else None, prog.warnings)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlpath.checks.base import OUTPUT_LIMIT
+from dlpath.signals import raise_on_terminate
 
 #: environment variable carrying the per-run token of a command's processes
 TOKEN_VAR = "DLPATH_RUN_TOKEN"
@@ -46,11 +47,6 @@ class Finished:
     seconds: float
     #: processes it left behind that were killed when it ended
     leftovers: int = 0
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP while a command ran: handled like Ctrl-C (the
-    command's processes are killed, dlpath exits 130)."""
 
 
 def _prctl(option: int, value: int = 0) -> int | None:
@@ -80,32 +76,6 @@ def _subreaper() -> Iterator[bool]:
     finally:
         if ok and not before:
             _prctl(_PR_SET_CHILD_SUBREAPER, 0)
-
-
-@contextmanager
-def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise :class:`Terminated` meanwhile (main thread only)."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):  # noqa: ARG001 - signal API
-        raise Terminated(signal.Signals(signum).name)
-
-    saved = {}
-    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None:
-            try:
-                saved[sig] = signal.signal(sig, handler)
-            except (ValueError, OSError):
-                pass
-    try:
-        yield
-    finally:
-        for sig, old in saved.items():
-            signal.signal(sig, old)
 
 
 def _ours(proc, token: str) -> bool:
@@ -165,7 +135,7 @@ def run_bounded(cmd: list[str] | str, cwd: Path, timeout: float,
     env = dict(os.environ if env is None else env)
     env[TOKEN_VAR] = token
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as sink, _subreaper() as reaper, _signals_interrupt():
+    with tempfile.TemporaryFile() as sink, _subreaper() as reaper, raise_on_terminate():
         proc = subprocess.Popen(
             cmd, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
             stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
