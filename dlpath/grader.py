@@ -112,6 +112,7 @@ def _fetch_outputs(source: Path, clone: Path, scratch: Path) -> str:
     verified) or else its default remote; what was found, in words."""
     if not (clone / ".dvc").is_dir():
         return "no DVC"
+    vcs._quiet_dvc()
     cache = None
     try:
         from dvc.repo import Repo
@@ -130,7 +131,6 @@ def _fetch_outputs(source: Path, clone: Path, scratch: Path) -> str:
     (clone / ".dvc" / "config.local").write_text("".join(lines), encoding="utf-8")
     from dvc.repo import Repo
 
-    vcs._quiet_dvc()
     found = []
     with vcs.in_dir(clone):
         repo = Repo(str(clone))
