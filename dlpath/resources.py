@@ -63,11 +63,10 @@ def usable_user_dir(path: Path | None = None) -> Path:
             else "Make your home folder writable, or set DLPATH_HOME to a folder you can write.")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise DlpathError(f"{where} ({folder}) is a file, not a folder.", hint=hint) from None
-    except NotADirectoryError:
-        raise DlpathError(f"{where} ({folder}) lies under a file, not a folder.",
-                          hint=hint) from None
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (folder, *folder.parents)
+                        if p.exists() and not p.is_dir()), folder)
+        raise DlpathError(f"{where} ({blocker}) is a file, not a folder.", hint=hint) from None
     except OSError as exc:
         cause = ("the disk is full" if exc.errno == errno.ENOSPC
                  else exc.strerror or type(exc).__name__)
