@@ -313,7 +313,8 @@ def evaluate(root: Path, *, milestone: str | list[str] | None = None,
                     tampered=tampered, warnings=warnings,
                     rubric_source="template" if the_rubric.template else "project")
     if record and not grading:
-        _record(root, report, ctx.cache if use_cache else state.get("cache", {}))
+        # --no-cache leaves the cache as it was (None): it neither used nor refreshed it
+        _record(root, report, ctx.cache if use_cache else None)
     return report
 
 
@@ -331,11 +332,12 @@ def _run(ctx: checks.Context, m: rubric.Milestone, check: rubric.Check,
     )
 
 
-def _record(root: Path, report: Report, cache: dict[str, Any]) -> None:
+def _record(root: Path, report: Report, cache: dict[str, Any] | None) -> None:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     def change(state: dict[str, Any]) -> None:
-        state["cache"] = cache
+        if cache is not None:
+            state["cache"] = cache
         for m in report.milestones:
             if m.status == checks.SKIPPED:
                 continue  # not evaluated in full: neither a pass nor a failure

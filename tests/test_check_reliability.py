@@ -211,3 +211,11 @@ def test_environment_failures_are_neither_cached_nor_counted(mini):
     assert "m" not in results.load(mini)["milestones"]
     again = checker.evaluate(mini, record=False)
     assert not any(c.cached for c in again.all_checks)
+
+
+def test_no_cache_runs_everything_and_keeps_the_cache_for_later(mini):
+    rubric(mini, "{id: c, kind: command, run: 'python -c \"print(1)\"', hint: h}")
+    checker.evaluate(mini)
+    assert checker.evaluate(mini).all_checks[0].cached
+    assert not checker.evaluate(mini, use_cache=False).all_checks[0].cached
+    assert checker.evaluate(mini).all_checks[0].cached  # --no-cache did not wipe it
