@@ -2,11 +2,12 @@
 probe (``probe`` mode, see dlpath.checks.probe) or pytest on a test file
 (``pytest`` mode, see dlpath.checks.pytests).
 
-dlpath starts it as a script with ``python -I -S -B -X pycache_prefix=<empty
-temp dir>``: no PYTHON* variables, no user site, no ``site`` start-up (so no
-``sitecustomize``/``usercustomize`` and no ``.pth`` file from the project,
-even one an editable install put in site-packages), no bytecode read from or
-written to the project (``__pycache__`` is looked up in the empty folder, and
+dlpath starts it as a script with ``python -I -S -X pycache_prefix=<dlpath's
+bytecode folder>``: no PYTHON* variables, no user site, no ``site`` start-up
+(so no ``sitecustomize``/``usercustomize`` and no ``.pth`` file from the
+project, even one an editable install put in site-packages), no bytecode read
+from or written to the project (bytecode lives under the prefix, in dlpath's
+per-user cache folder, never in a ``__pycache__`` beside the sources; and
 inside the project only ``.py`` sources are importable, so a sourceless
 ``.pyc`` cannot stand in for a learner's module). It adds dlpath's own
 site-packages folders back, and the project root *last* on ``sys.path`` (a
