@@ -219,3 +219,20 @@ def test_no_cache_runs_everything_and_keeps_the_cache_for_later(mini):
     assert checker.evaluate(mini).all_checks[0].cached
     assert not checker.evaluate(mini, use_cache=False).all_checks[0].cached
     assert checker.evaluate(mini).all_checks[0].cached  # --no-cache did not wipe it
+
+
+@pytest.mark.parametrize("code, cause", [(28, "The disk is full"), (13, "No permission"),
+                                         (30, "The file system is read-only")])
+def test_a_full_disk_or_a_refusal_is_one_line(tmp_path, monkeypatch, code, cause):
+    from typer.testing import CliRunner
+
+    from dlpath.cli import app
+
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code), str(tmp_path / ".dlpath" / "state.json"))
+
+    monkeypatch.setattr(checker, "evaluate", fail)
+    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"Error: {cause} ({tmp_path / '.dlpath' / 'state.json'})." in result.stderr
+    assert "Unexpected error" not in result.stderr and "Traceback" not in result.output
