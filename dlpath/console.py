@@ -133,8 +133,8 @@ def render_report(report) -> None:
         out.print(f"[green]Every check that ran passed;[/] {report.skipped} skipped "
                   "(--no-commands): run [bold]dlpath check[/] for all of them.")
     elif not getattr(report, "hidden_included", True):
-        out.print("[bold green]All checks of this hand-written rubric passed[/] (it is "
-                  "not a dlpath template's rubric).")
+        out.print("[bold green]All checks passed[/] (of a hand-written rubric, not a "
+                  "dlpath template's).")
     else:
         out.print("[bold green]All checks passed, hidden ones included.[/]" if ht
                   else "[bold green]All checks passed.[/]")

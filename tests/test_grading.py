@@ -369,7 +369,7 @@ def test_deleting_project_json_and_writing_a_rubric_is_still_graded_as_groundwor
     result = runner.invoke(app, ["check", str(gw)])
     assert result.exit_code == 0, result.output
     assert "hidden ones included" not in result.stdout
-    assert "hand-written rubric passed" in result.stdout
+    assert "(of a hand-written rubric, not a dlpath template's)" in result.stdout
 
 
 def test_changing_the_template_in_project_json_is_tampering(gw):
