@@ -51,14 +51,34 @@ def raise_on_terminate() -> Iterator[None]:
 
 @contextmanager
 def deferred() -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP wait until the block is over (POSIX; elsewhere
-    a no-op), then take effect."""
-    if not _main_thread() or not hasattr(signal, "pthread_sigmask"):
+    """SIGINT, SIGTERM and SIGHUP wait until the block is over, then take
+    effect (KeyboardInterrupt / :class:`Terminated`).
+
+    Python-level handlers that only note the signal, not a signal mask: a
+    mask holds back only the calling thread, and a process-directed signal
+    then lands on another thread (rich's spinner, say) while Python still
+    runs the handler in the main thread at once. Main thread only (elsewhere
+    a no-op)."""
+    if not _main_thread():
         yield
         return
-    held = {signal.SIGINT, *_TERMINATING}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    caught: list[int] = []
+
+    def note(signum, frame):  # noqa: ARG001 - signal API
+        caught.append(signum)
+
+    saved = {}
+    for sig in (signal.SIGINT, *_TERMINATING):
+        try:
+            saved[sig] = signal.signal(sig, note)
+        except (ValueError, OSError):
+            pass
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, old in saved.items():
+            signal.signal(sig, old)
+        if caught:
+            if caught[0] == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise Terminated(signal.Signals(caught[0]).name)
