@@ -84,9 +84,15 @@ _MARK = {"pass": "[green]✓ pass[/]", "fail": "[red]✗ fail[/]", "error": "[ma
 
 def render_report_warnings(report) -> None:
     """What the learner should know whatever the output format (stderr)."""
+    for line in getattr(report, "warnings", []):
+        err.print(f"[yellow]Warning:[/] {escape(line)}")
     if report.tampered:
         err.print(f"[yellow]Edited since the project was generated:[/] "
                   f"{escape(', '.join(report.tampered))} (checks that rely on them do not count)")
+    grade = getattr(report, "grade", None)
+    if grade:
+        err.print(f"[bold]Grader mode:[/] commit {escape(str(grade.get('commit', ''))[:12])} in a "
+                  "clean checkout; nothing cached, every number computed here.")
 
 
 def render_report(report) -> None:
@@ -131,6 +137,9 @@ def render_report(report) -> None:
         # Never "all passed" while some checks did not run (hidden ones among them).
         out.print(f"[green]Every check that ran passed;[/] {report.skipped} skipped "
                   "(--no-commands): run [bold]dlpath check[/] for all of them.")
+    elif not getattr(report, "hidden_included", True):
+        out.print("[bold green]All checks passed[/] (of a hand-written rubric, not a "
+                  "dlpath template's).")
     else:
         out.print("[bold green]All checks passed, hidden ones included.[/]" if ht
                   else "[bold green]All checks passed.[/]")

@@ -29,7 +29,8 @@ Format 3 had no ``challenges``; format 2 had no ``practice``; format 1 was
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -153,7 +154,29 @@ def load(path: Path | None = None) -> Progress:
 
 
 def save(progress: Progress, path: Path | None = None) -> None:
-    atomic_write_json(path or resources.progress_file(), progress.to_json())
+    path = path or resources.progress_file()
+    resources.usable_user_dir(path.parent)
+    atomic_write_json(path, progress.to_json())
+
+
+@contextmanager
+def transaction(path: Path | None = None) -> Iterator[Progress]:
+    """Load, change and save the progress under a file lock, so that
+    concurrent ``dlpath done``/``next`` calls never lose each other's updates
+    (read-modify-write in one critical section)."""
+    from filelock import FileLock, Timeout
+
+    path = path or resources.progress_file()
+    resources.usable_user_dir(path.parent)
+    try:
+        with FileLock(str(path) + ".lock", timeout=60):
+            progress = load(path)
+            yield progress
+            save(progress, path)
+    except Timeout:
+        raise DlpathError(f"Another dlpath command has held {path}.lock for a minute.",
+                          hint="Wait for it to finish; if none is running, delete the lock "
+                               "file.") from None
 
 
 def now() -> str:

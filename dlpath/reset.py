@@ -10,6 +10,8 @@ preceded by a backup of what was there.
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -54,9 +56,11 @@ def _new_backup(root: Path, exercise: groundwork.Exercise, text: bytes) -> Path:
     folder.mkdir(exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     n = 1
-    while (candidate := folder / f"{stamp}-{n:03d}.py").exists():  # never overwrite one
-        n += 1
-    candidate.write_bytes(text)
+    while (candidate := folder / f"{stamp}-{n:03d}.py").exists() or candidate.is_symlink():
+        n += 1  # never overwrite a backup, nor follow a link planted at its name
+    fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(text)
     return candidate
 
 
@@ -82,7 +86,10 @@ def apply(resets: list[Reset], root: Path) -> list[Reset]:
         if not r.changed:
             done.append(r)
             continue
-        backup = _new_backup(root, r.exercise, r.path.read_bytes()) if r.path.exists() else None
+        backup = None
+        if r.path.exists():
+            backup = _new_backup(root, r.exercise, r.path.read_bytes())
+            shutil.copymode(r.path, backup)
         atomic_write_text(r.path, groundwork.starting_text(r.exercise))
         done.append(Reset(r.exercise, r.path, True, backup, r.importers))
     return done

@@ -215,11 +215,15 @@ def _groundwork_suggestion(root: Path, state: dict[str, Any], the_roadmap: roadm
                       command, ex.concept, str(root))
 
 
-def _refresh(root: Path, milestones: list) -> str:
+def _refresh(root: Path) -> str:
     """Re-run the checks that run no command (git, DVC, metrics: cheap) and
     record them; say what the advice rests on."""
-    from dlpath import checker
+    from dlpath import checker, rubric
 
+    try:
+        milestones = rubric.load_for_project(root).milestones
+    except DlpathError:
+        milestones = []
     try:
         checker.evaluate(root, run_commands=False)
         fresh = "git, DVC and metric checks just now"
@@ -244,13 +248,12 @@ def _ago(when: datetime) -> str:
 
 
 def _project_suggestion(root: Path, the_roadmap: roadmap.Roadmap,
-                        refresh: bool = True) -> Suggestion | None:
+                        based_on: str | None = None) -> Suggestion | None:
     from dlpath import rubric
 
     meta = project.load_meta(root)
     milestones = rubric.load_for_project(root).milestones
-    based_on = _refresh(root, milestones) if refresh else \
-        "Based on: the checks recorded in the project."
+    based_on = based_on or "Based on: the checks recorded in the project."
     state = results.load(root)
     found = None
     if meta is not None and meta.template == groundwork.TEMPLATE:
@@ -392,25 +395,23 @@ def next_step(where: Path, now: datetime | None = None, refresh: bool = True) ->
     (``refresh``), so the advice rests on the project as it is now."""
     now = now or datetime.now(timezone.utc)
     the_roadmap = roadmap.load()
-    prog = progress_mod.load()
     root = project.find_root(where)
-    if root is not None:
-        sync_project(root, the_roadmap, prog)
-        suggestion = _project_suggestion(root, the_roadmap, refresh)
-        if suggestion is not None:
-            progress_mod.save(prog)
-            return NextResult(suggestion, prog.warnings)
-    due = _challenge_due(prog, root, now)
-    if due is not None:
-        progress_mod.save(prog)
-        return NextResult(due, prog.warnings)
-    concept = _due_review(prog, the_roadmap, now)
-    if concept is not None:
-        suggestion = _review(concept, prog, the_roadmap, now)
-        progress_mod.save(prog)
+    # before the progress lock: it runs checks (git, DVC, metrics)
+    based_on = _refresh(root) if root is not None and refresh else None
+    with progress_mod.transaction() as prog:  # no lost update under concurrent calls
+        suggestion = None
+        if root is not None:
+            sync_project(root, the_roadmap, prog)
+            suggestion = _project_suggestion(root, the_roadmap, based_on)
+        if suggestion is None:
+            suggestion = _challenge_due(prog, root, now)
+        concept = None if suggestion is not None else _due_review(prog, the_roadmap, now)
+        if concept is not None:
+            suggestion = _review(concept, prog, the_roadmap, now)
+        if suggestion is None:
+            prog.next_calls += 1
+    if suggestion is not None:
         return NextResult(suggestion, prog.warnings)
-    prog.next_calls += 1
-    progress_mod.save(prog)
     hands_on_done = any(prog.is_done(s.id) for s in the_roadmap.steps
                         if s.phase == HANDS_ON_PHASE)
     if hands_on_done and prog.next_calls % PAPER_EVERY == 0:
@@ -451,14 +452,12 @@ def mark(step_id: str, done: bool) -> Marked:
             f"'{step.milestone}'.",
             hint=f"Run 'dlpath check' {where}; a passing milestone marks the step done.",
         )
-    prog = progress_mod.load()
-    changed = prog.is_done(step.id) != done
-    if done and changed:
-        prog.steps[step.id] = {"done_at": progress_mod.now(), "by": "learner"}
-    elif not done:
-        prog.steps.pop(step.id, None)
-    if changed or prog.warnings:
-        progress_mod.save(prog)
+    with progress_mod.transaction() as prog:  # no lost update under concurrent calls
+        changed = prog.is_done(step.id) != done
+        if done and changed:
+            prog.steps[step.id] = {"done_at": progress_mod.now(), "by": "learner"}
+        elif not done:
+            prog.steps.pop(step.id, None)
     return Marked(step, changed, prog.warnings)
 
 
@@ -500,10 +499,12 @@ class RoadmapView:
 
 def view(where: Path) -> RoadmapView:
     the_roadmap = roadmap.load()
-    prog = progress_mod.load()
     root = project.find_root(where)
-    if root is not None and sync_project(root, the_roadmap, prog):
-        progress_mod.save(prog)
+    if root is not None:
+        with progress_mod.transaction() as prog:
+            sync_project(root, the_roadmap, prog)
+    else:
+        prog = progress_mod.load()
     done = set(prog.steps)
     step = first_open_step(the_roadmap, done)
     from dlpath import challenge

@@ -147,7 +147,10 @@ def test_everything_passing_exits_0_and_says_so(tmp_path, runner):
     write_rubric(root, PASSING)
     result = invoke(runner, root)
     assert result.exit_code == 0, result.stdout
-    assert "All checks passed, hidden ones included." in result.stdout
+    # a hand-written rubric is never "hidden ones included"
+    assert "All checks passed (of a hand-written rubric, not a dlpath template's)." \
+        in result.stdout
+    assert "hidden ones included" not in result.stdout
     assert "Hidden checks passed: 1/1" in result.stdout
     again = invoke(runner, root)
     assert again.exit_code == 0
@@ -258,7 +261,7 @@ def test_a_rubric_without_hidden_checks_never_mentions_them(tmp_path, runner):
     assert result.exit_code == 0, result.stdout
     assert "Visible checks passed: 4/4." in result.stdout
     assert "Hidden checks" not in result.stdout and "hidden ones" not in result.stdout
-    assert "All checks passed." in result.stdout
+    assert "All checks passed (of a hand-written rubric" in result.stdout
 
 
 @pytest.mark.parametrize("command", ["check", "new", "next", "roadmap", "reset"])

@@ -42,7 +42,7 @@ def pytest_run(root: Path, files: list[Path | str], *, todo_fails: bool = True,
     if todo_fails:
         env["DLPATH_TODO"] = "fail"
     if seed is not None:
-        env["DLPATH_HIDDEN_SEED"] = str(seed)
+        env["DLPATH_SEED"] = str(seed)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(root),
          "-c", os.devnull, *map(str, files)],

@@ -4,7 +4,8 @@ pytest does not collect it).
 * ``rules``: dlpath's own copy of the project's tests/exercise_rules.py (the
   packaged template file, never the learner's copy, which they may edit).
 * ``SEED``: drawn at run time, so no answer can be fitted to the hidden
-  inputs; set DLPATH_HIDDEN_SEED to replay a run.
+  inputs: ``dlpath check`` draws one per run (``DLPATH_SEED``); run any
+  other way, it comes from :mod:`secrets`. Set DLPATH_SEED to replay a run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RULES_FILE = HERE.parent / "{{cookiecutter._project_name}}" / "tests" / "exercise_rules.py"
-SEED = int(os.environ.get("DLPATH_HIDDEN_SEED") or secrets.randbits(32))
+SEED = int(os.environ.get("DLPATH_SEED") or secrets.randbits(32))
 
 
 def _load_rules():

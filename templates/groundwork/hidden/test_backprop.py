@@ -6,11 +6,16 @@ thousands of parameters it must cost a few forward passes and a few dozen
 lines of Python, with no autograd library importable.
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from groundwork_support import rng, rules
 
-from exercises import backprop
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+from groundwork_support import rng, rules  # noqa: E402
+
+from exercises import backprop  # noqa: E402
 
 CASES = range(5)
 

@@ -5,11 +5,16 @@ here); col2im must be im2col's adjoint; no loop over images, channels or
 pixels; conv_forward uses im2col; conv_backward is derived.
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from groundwork_support import rng, rules
 
-from exercises import conv
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+from groundwork_support import rng, rules  # noqa: E402
+
+from exercises import conv  # noqa: E402
 
 CASES = range(4)
 

@@ -1,10 +1,15 @@
 """Hidden tests of exercise 8 (kept inside dlpath; run by `dlpath check`)."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from groundwork_support import rng
 
-from exercises import descent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+from groundwork_support import rng  # noqa: E402
+
+from exercises import descent  # noqa: E402
 
 CASES = range(5)
 

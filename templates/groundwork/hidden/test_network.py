@@ -6,12 +6,17 @@ reach, through the learner's forward and backward for every minibatch and
 an optimiser written here.
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from groundwork_support import rng, rules
 
-from exercises import backprop, network
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+from groundwork_support import rng, rules  # noqa: E402
+
+from exercises import backprop, network  # noqa: E402
 
 CASES = range(4)
 

@@ -4,12 +4,17 @@ Step by step against torch.optim (float64) on random parameters, random
 gradients and random hyperparameters.
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from groundwork_support import rng
 
-from exercises import optimisers
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+from groundwork_support import rng  # noqa: E402
+
+from exercises import optimisers  # noqa: E402
 
 CASES = range(5)
 

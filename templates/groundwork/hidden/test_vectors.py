@@ -4,11 +4,16 @@ Random inputs drawn at run time, compared with independent computations, so
 an answer written for the visible tests' numbers does not pass.
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from groundwork_support import rng, rules
 
-from exercises import vectors
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+from groundwork_support import rng, rules  # noqa: E402
+
+from exercises import vectors  # noqa: E402
 
 CASES = range(5)
 
