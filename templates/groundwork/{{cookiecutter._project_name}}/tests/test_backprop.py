@@ -1,10 +1,15 @@
 """Exercise 4 (exercises/backprop.py). Run: python -m pytest -q tests/test_backprop.py"""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from exercise_rules import derived_gradient
 
-from exercises import backprop
+sys.path.insert(0, str(Path(__file__).parent))  # however pytest imports this file
+from exercise_rules import derived_gradient  # noqa: E402
+
+from exercises import backprop  # noqa: E402
 
 
 @pytest.fixture

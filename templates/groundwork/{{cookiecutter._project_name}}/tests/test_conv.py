@@ -1,10 +1,15 @@
 """Exercise 10 (exercises/conv.py). Run: python -m pytest -q tests/test_conv.py"""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from exercise_rules import derived_gradient, scales_with_input
 
-from exercises import conv
+sys.path.insert(0, str(Path(__file__).parent))  # however pytest imports this file
+from exercise_rules import derived_gradient, scales_with_input  # noqa: E402
+
+from exercises import conv  # noqa: E402
 
 
 def loops_conv(x, w, b, stride, pad):
