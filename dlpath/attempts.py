@@ -22,11 +22,11 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from dlpath import project, rubric, solutions
+from dlpath.errors import DlpathError
 
 #: folders never part of an attempt (outputs, caches, environments)
 _SKIP = {".git", ".dvc", ".dlpath", "__pycache__", ".venv", "venv", ".pytest_cache",
@@ -100,15 +100,17 @@ def _walk(root: Path):
 def _tree_digest(root: Path) -> str:
     """Path, size and mtime of every file git sees (or, without git, every file
     outside the skipped folders), and the commit checked out."""
+    from dlpath import vcs
+
     digest = hashlib.sha256()
-    try:
-        listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"],
-                                cwd=root, capture_output=True, timeout=30, check=True).stdout
-        names = sorted(n for n in listed.decode("utf-8", "replace").split("\0") if n)
-        head = subprocess.run(["git", "rev-parse", "-q", "--verify", "HEAD"], cwd=root,
-                              capture_output=True, timeout=30).stdout
-        digest.update(head)
-    except (OSError, subprocess.SubprocessError):
+    try:  # through vcs: no fsmonitor, no hooks, whatever the repository configures
+        listed = vcs.git_output(root, "ls-files", "-z", "-co", "--exclude-standard")
+        names = sorted(n for n in listed.split("\0") if n)
+        try:
+            digest.update(vcs.git_output(root, "rev-parse", "-q", "--verify", "HEAD").encode())
+        except DlpathError:
+            pass  # no commit yet
+    except DlpathError:
         names = sorted(_walk(root))
     for name in names:
         try:
