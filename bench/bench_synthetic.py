@@ -45,6 +45,7 @@ def run_pipeline(root: Path, env: dict[str, str]) -> list[tuple[str, float, floa
         if done.returncode:
             raise SystemExit(f"stage {name} failed:\n{done.stderr[-2000:]}")
         rows.append((name, time.perf_counter() - start, children_cpu() - cpu))
+        print(f"  ... {name}: {rows[-1][1]:.1f} s wall, {rows[-1][2]:.1f} s cpu", flush=True)
     return rows
 
 
@@ -74,7 +75,8 @@ def main() -> None:
                 print(f"{'':>{len(state) + 1}} {name:<10} {seconds:7.1f} {used:7.1f} "
                       f"{seconds / wall:6.0%}")
             print(f"{'':>{len(state) + 1}} {'total':<10} {wall:7.1f} {cpu:7.1f}   "
-                  f"(cpu / wall {cpu / wall:.2f})")
+                  f"(cpu / wall {cpu / wall:.2f}; load average {os.getloadavg()[0]:.1f})",
+                  flush=True)
     if len(totals) == 2:
         print(f"\nreference / fresh wall time: {totals['reference'] / totals['fresh']:.2f}")
 

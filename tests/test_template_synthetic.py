@@ -23,7 +23,6 @@ from dlpath import rubric, templates
 from tests.conftest import dvc, make_project, run
 from tests.template_helpers import (
     PKG,
-    REPRO_BUDGET_S,
     assert_milestone_fails,
     assert_milestones_pass,
     assert_project_tests_and_ruff_pass,
@@ -37,9 +36,6 @@ from tests.template_helpers import (
 TEMPLATE = "synthetic-data"
 STAGES = ["generate", "curate", "train", "baselines", "evaluate", "ablation", "scaling"]
 GOALS = ["randomisation", "curated-dataset", "sim-to-real", "worth-real"]
-# The reference solution's `dvc repro` must fit 120 s on an idle 2-core machine;
-# allow twice that on a shared one before calling it a regression.
-SOLVED_BUDGET_S = 2 * 120
 
 
 # ----------------------------------------------------------------- no pipeline
@@ -62,7 +58,8 @@ def test_renders_the_stages_params_readme_and_learner_files(tmp_path):
     released = (root / PKG / "randomise.py").read_text()
     assert '"TODO: elastic distortion: write elastic() in randomise.py; "' in released
     assert "map_coordinates" not in released  # the reference is not handed over
-    assert "NearestNeighbors(radius" not in (root / PKG / "curate.py").read_text()
+    curate = (root / PKG / "curate.py").read_text()
+    assert ".radius_neighbors(" not in curate and "StratifiedKFold(" not in curate
 
 
 def test_rubric_is_a_ladder_of_real_checks():
@@ -93,9 +90,8 @@ def fresh(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_fresh_repro_fits_the_budget_and_reports_the_reference_points(fresh):
-    root, seconds = fresh
-    assert seconds < REPRO_BUDGET_S
+def test_fresh_repro_reports_the_reference_points(fresh):
+    root, _ = fresh
     base = read_metrics(root, "baselines")
     few = {int(n): v["mean"] for n, v in base["few_shot"].items()}
     assert list(few) == sorted(few) and few[min(few)] < few[max(few)]  # more real, better
@@ -165,8 +161,7 @@ def solved(fresh, tmp_path_factory):
 
 @pytest.mark.slow
 def test_reference_passes_every_milestone_hidden_checks_and_probe_included(solved):
-    root, seconds = solved
-    assert seconds < SOLVED_BUDGET_S
+    root, _ = solved
     assert_milestones_pass(root, *GOALS)
 
 
@@ -196,6 +191,16 @@ def test_reference_project_tests_and_ruff_pass(solved):
 
 # ---------------------------------------------------------------- shortcuts
 
+def shrink(root, *changes):
+    """Edit params.yaml in place: (old, new) text pairs, each found exactly once."""
+    params = root / "params.yaml"
+    text = params.read_text()
+    for old, new in changes:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    params.write_text(text)
+
+
 TEST_DIGITS = '''
 def add_defects(data, defects, seed):
     """Shortcut: the real test digits, added to the synthetic ones."""
@@ -217,6 +222,7 @@ def add_defects(data, defects, seed):
 def test_training_on_test_digits_is_refused_and_caught(solved, tmp_path):
     root = clone(solved[0], tmp_path)
     replace_function(root, f"{PKG}/generate.py", "add_defects", TEST_DIGITS)
+    shrink(root, ("n: 5000", "n: 500"))  # the refusal needs the test digits, not 5,000 renders
     run([sys.executable, "-m", f"{PKG}.generate"], cwd=root)
     run([sys.executable, "-m", f"{PKG}.curate"], cwd=root)
     refused = run([sys.executable, "-m", f"{PKG}.train"], cwd=root, check=False)
@@ -267,8 +273,9 @@ def test_a_changed_split_stops_the_pipeline_and_is_caught(fresh, tmp_path):
 @pytest.mark.slow
 def test_a_factor_that_never_reaches_the_model_fails(solved, tmp_path):
     root = clone(solved[0], tmp_path)
-    params = root / "params.yaml"
-    params.write_text(params.read_text().replace("colour: 0.0", "colour: 0.5"))
+    # Reach is measured on renders, before any training: train little.
+    shrink(root, ("colour: 0.0", "colour: 0.5"), ("  n: 800", "  n: 200"),
+           ("  steps: 250", "  steps: 5"))
     run([sys.executable, "-m", f"{PKG}.ablation"], cwd=root)
     reach = read_metrics(root, "ablation")["reach"]
     assert reach["weakest"] == "colour" and reach["min"] < 0.02
