@@ -29,7 +29,6 @@ from tests.template_helpers import (
     clone,
     read_metrics,
     replace_function,
-    reproduce,
     solve,
 )
 
@@ -68,7 +67,7 @@ def test_rubric_is_a_ladder_of_real_checks():
     checks = {(m.id, c.id): c for m in milestones for c in m.checks}
     probe = checks[("sim-to-real", "locked-test-accuracy")]
     assert probe.kind == "probe" and probe.args["key"] == "test.accuracy"
-    assert probe.args["value"] >= 0.90 and probe.args["reported"]["tolerance"] <= 0.005
+    assert probe.args["value"] >= 0.88 and probe.args["reported"]["tolerance"] <= 0.005
     for m in milestones:
         kinds = {c.kind for c in m.checks}
         assert any(not c.visible for c in m.checks) or m.id == "worth-real", m.id
@@ -84,9 +83,17 @@ def test_rubric_is_a_ladder_of_real_checks():
 # -------------------------------------------------------------------- fresh
 
 
+# `dvc repro` of this pipeline takes ~2 min of wall time on an idle 2-core
+# machine and can take 10+ on a shared one: wait for it (bench/bench_synthetic.py
+# times it; no test does).
+REPRO_TIMEOUT_S = 1800
+
+
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
-    return reproduce(TEMPLATE, tmp_path_factory)
+    root = make_project(TEMPLATE, tmp_path_factory.mktemp(TEMPLATE))
+    run([sys.executable, "-m", "dvc", "repro"], cwd=root, timeout=REPRO_TIMEOUT_S)
+    return root, None
 
 
 @pytest.mark.slow
@@ -97,7 +104,7 @@ def test_fresh_repro_reports_the_reference_points(fresh):
     assert list(few) == sorted(few) and few[min(few)] < few[max(few)]  # more real, better
     assert base["oracle"]["mean"] >= 0.95 and base["oracle"]["real_examples"] == 600
     ev = read_metrics(root, "evaluate")
-    assert len(ev["test"]["seeds"]) == 3 and ev["test"]["accuracy"] < 0.90
+    assert len(ev["test"]["seeds"]) == 3 and ev["test"]["accuracy"] < 0.85
     assert ev["worth_real"]["examples"] < 100
     # Plain glyphs, no randomisation: the generate stage says why.
     gen = read_metrics(root, "generate")
@@ -148,15 +155,10 @@ def test_a_hand_edited_metric_is_caught(fresh, tmp_path):
 
 @pytest.fixture(scope="module")
 def solved(fresh, tmp_path_factory):
-    import time
-
     root = clone(fresh[0], tmp_path_factory.mktemp("solved"))
     solve(root)
-    start = time.perf_counter()
-    dvc("repro", cwd=root)
-    seconds = time.perf_counter() - start
-    print(f"\n{TEMPLATE} (reference): dvc repro took {seconds:.1f} s")
-    return root, seconds
+    run([sys.executable, "-m", "dvc", "repro"], cwd=root, timeout=REPRO_TIMEOUT_S)
+    return root, None
 
 
 @pytest.mark.slow
@@ -169,7 +171,7 @@ def test_reference_passes_every_milestone_hidden_checks_and_probe_included(solve
 def test_reference_figures(solved):
     root, _ = solved
     ev = read_metrics(root, "evaluate")
-    assert ev["test"]["accuracy"] >= 0.90 and min(ev["test"]["seeds"]) >= 0.88
+    assert ev["test"]["accuracy"] >= 0.88 and min(ev["test"]["seeds"]) >= 0.86
     assert ev["worth_real"]["examples"] >= 100 and ev["finetune"]["gain"] > 0
     abl = read_metrics(root, "ablation")
     assert abl["factors"] >= 5 and abl["gain"]["mean"] > 2 * abl["gain"]["sd"]
