@@ -6,9 +6,14 @@ greedy pass; flipped labels in rendered digits and in random clusters.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from _project import module
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+from _project import module  # noqa: E402
 
 curate = module("curate")
 module("parallel").limit_threads(1)  # small models train fastest on one thread

@@ -9,14 +9,18 @@ split anywhere else, is tuning on (or training on) the test split.
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
-import _split
 import numpy as np
-from _project import module, package_name
 
-#: modules allowed to load scikit-learn's digits (real.py, and the base's data.py)
-LOADERS = {"real.py", "data.py"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+import _split  # noqa: E402
+from _project import module, package_name  # noqa: E402
+
+#: modules allowed to load scikit-learn's digits: real.py, and the base's data.py
+#: and prepare.py (the other templates' split stage; no stage here runs it)
+LOADERS = {"real.py", "data.py", "prepare.py"}
 #: modules allowed to call real.locked_test()
 TEST_READERS = {"baselines.py", "evaluate.py"}
 DOORS = {"load_digits", "fetch_openml", "digits"}

@@ -6,10 +6,15 @@ an independent computation or with the properties its docstring promises.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from _project import module
 from scipy import ndimage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+from _project import module  # noqa: E402
 
 randomise = module("randomise")
 RNG = np.random.default_rng()  # a fresh seed every run
