@@ -7,7 +7,12 @@ import importlib.util
 import pytest
 import torch
 
-from {{ cookiecutter._package_name }}.common import init_distributed, pick_device, tensors, train_classifier
+from {{ cookiecutter._package_name }}.common import (
+    init_distributed,
+    pick_device,
+    tensors,
+    train_classifier,
+)
 from {{ cookiecutter._package_name }}.engine import ENGINES, build_int8, library_ptq, pick_engine
 from {{ cookiecutter._package_name }}.evaluation import accuracy
 from {{ cookiecutter._package_name }}.model import EdgeNet, fold
@@ -59,10 +64,11 @@ def test_train_on_the_device_then_quantize_on_the_cpu():
     """Training uses the GPU when there is one; int8 kernels run on the CPU:
     the model has to move (this failed on CUDA before)."""
     x, y = torch.rand(128, 1, 8, 8), torch.randint(0, 10, (128,))
+    dist = init_distributed()
+    assert dist.device.type == pick_device().type
     model, _ = train_classifier(small_model().train(), tensors(x.numpy(), y.numpy()),
                                 tensors(x.numpy(), y.numpy()), epochs=1, lr=0.01, batch_size=32,
-                                seed=0, dist=init_distributed())
-    assert next(model.parameters()).device.type == pick_device().type
+                                seed=0, dist=dist)
     model = model.cpu().eval()
     pick_engine("auto")
     int8 = build_int8(library_ptq(fold(model), [x[:32]], SIZES, weight_bits=8))

@@ -161,7 +161,8 @@ def spec_from_torchao(qmodel: nn.Module, sizes: dict, weight_bits: int, act_bits
                         "out_scale": float(module.scale),
                         "out_zero_point": int(module.zero_point)}
     return {"format": 1, "weight_bits": weight_bits, "act_bits": act_bits, "sizes": dict(sizes),
-            "input": {"scale": float(qmodel.quant.scale), "zero_point": int(qmodel.quant.zero_point)},
+            "input": {"scale": float(qmodel.quant.scale),
+                      "zero_point": int(qmodel.quant.zero_point)},
             "layers": layers}
 
 

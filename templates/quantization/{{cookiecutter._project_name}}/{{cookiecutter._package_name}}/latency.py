@@ -10,9 +10,10 @@ pruned model, and their ONNX Runtime versions) is timed
 as the median of `latency.repeats` interleaved runs after a warm-up, with
 the interquartile range (timing.py says why). Ratios are against fp32 in the
 same setting, measured in the same run. A setting stops early after
-`latency.budget_s` seconds (`settings.runs` says how many runs it took): on
-a busy machine, all threads can be a hundred times slower than one. It also scores each variant's test
-accuracy and size, for the accuracy/size/latency trade-off:
+`latency.budget_s` seconds (`settings.runs` says how many runs it took):
+on a busy machine, all threads can be a hundred times slower than one.
+It also scores each variant's test accuracy and size, for the
+accuracy/size/latency trade-off:
 metrics/pareto.csv (`dvc plots show`) and plots/pareto.png.
 """
 
@@ -76,8 +77,8 @@ def main() -> None:
         batch = x_test.repeat(batch_size // len(x_test) + 1, 1, 1, 1)[:batch_size]
         for threads in thread_counts:
             torch.set_num_threads(threads)
-            fns = {name: (lambda m=model: m(batch)) for name, model in models.items()}
-            fns.update({name: (lambda s=sessions[(name, threads)]: run_session(s, batch))
+            fns = {name: (lambda m=model, b=batch: m(b)) for name, model in models.items()}
+            fns.update({name: (lambda s=sessions[(name, threads)], b=batch: run_session(s, b))
                         for name in onnx_files})
             with torch.inference_mode():
                 times = time_interleaved(fns, repeats=cfg["repeats"], warmup=cfg["warmup"],

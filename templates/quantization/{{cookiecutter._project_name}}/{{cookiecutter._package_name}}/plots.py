@@ -55,3 +55,16 @@ def pareto_plot(rows: list[dict], path: str, *, latency_key: str, title: str) ->
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
+
+
+def placeholder_png(path: str, todo: list[str]) -> None:
+    """A figure that says what to write before the real one can be drawn."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 2))
+    ax.axis("off")
+    text = "\n".join(t.split(";")[0] for t in todo[:2]) or "not implemented yet"
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=8)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
