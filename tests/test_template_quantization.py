@@ -75,7 +75,7 @@ def test_renders_stages_params_readme_and_learner_files(tmp_path):
                      "external_data=False", "validation", "git checkout -- . && dvc checkout",
                      "interquartile range", f"torchrun --nproc_per_node=2 -m {PKG}.train"):
         assert expected in readme, expected
-    assert "QUANT_" not in readme and "{{" not in readme and "{%" not in readme
+    assert "SEEDS_" not in readme and "{{" not in readme and "{%" not in readme
     deps = (root / "pyproject.toml").read_text()
     assert '"onnxruntime>=' in deps and '"onnx>=' in deps
     released = {lf.rel: lf for lf in solutions.learner_files(TEMPLATE, PKG)}
@@ -150,7 +150,7 @@ def test_fresh_repro_fits_the_budget_and_shows_the_naive_baseline(fresh):
     ptq = read_metrics(root, "ptq")
     assert ptq["naive"]["accuracy_drop"] >= MIN_NAIVE_DROP, ptq
     assert ptq["fp32"]["accuracy"] >= 0.95, ptq
-    assert "ptq" not in ptq and "qparams()" in " ".join(ptq["not_implemented"])
+    assert "ptq" not in ptq and f"{PKG}/quantize.py" in " ".join(ptq["not_implemented"])
     assert "int8" not in read_metrics(root, "qat")
     prune = read_metrics(root, "prune")
     # The library's unstructured pruning: half the weights zeroed, the same size.
@@ -347,3 +347,16 @@ def test_reference_metrics_are_what_the_files_hold(solved):
     assert (root / "metrics" / "ptq.json").read_bytes() == before
     status = json.loads(dvc("status", "--json", cwd=root).stdout)
     assert "ptq" not in json.dumps(status)
+
+
+@pytest.mark.slow
+def test_dvc_shows_the_metrics_and_plots(solved, tmp_path):
+    root, _ = solved
+    shown = json.dumps(json.loads(dvc("metrics", "show", "--json", cwd=root).stdout))
+    for expected in ("metrics/ptq.json", "metrics/latency.json", "dvclive/train/metrics.json",
+                     '"accuracy_drop"', '"b1_t1_iqr_ms"'):
+        assert expected in shown, expected
+    dvc("plots", "show", "-o", str(tmp_path / "plots"), cwd=root)
+    html = (tmp_path / "plots" / "index.html").read_text()
+    for expected in ("latency_b1_ms", "val_after_finetune", "naive", "yours"):
+        assert expected in html, expected
