@@ -20,6 +20,7 @@ their own.
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import sys
 import time
@@ -108,20 +109,33 @@ def test_rubric_orders_the_ladder_and_rests_outcomes_on_probes():
 # ---------------------------------------------------------------- pipeline
 
 
+def cpu_seconds() -> float:
+    """CPU time of the finished child processes: what a run costs on an idle
+    machine (every stage runs on one thread, one after the other), where
+    wall time on a shared machine mostly measures the queue for a core."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory) -> tuple[Path, float]:
-    return reproduce(TEMPLATE, tmp_path_factory)
+    before = cpu_seconds()
+    root, wall = reproduce(TEMPLATE, tmp_path_factory)
+    cpu = cpu_seconds() - before
+    print(f"{TEMPLATE}: dvc repro of a fresh project: {wall:.1f} s wall, {cpu:.1f} s CPU")
+    return root, cpu
 
 
 @pytest.fixture(scope="module")
 def solved(fresh, tmp_path_factory) -> tuple[Path, float]:
     root = clone(fresh[0], tmp_path_factory.mktemp("solved"))
     assert sorted(solve(root)) == [f"{PKG}/prune.py", f"{PKG}/qat.py", f"{PKG}/quantize.py"]
-    start = time.perf_counter()
+    before, start = cpu_seconds(), time.perf_counter()
     dvc("repro", cwd=root)
-    seconds = time.perf_counter() - start
-    print(f"\n{TEMPLATE}: dvc repro of the reference solution took {seconds:.1f} s")
-    return root, seconds
+    cpu = cpu_seconds() - before
+    print(f"\n{TEMPLATE}: dvc repro of the reference solution: "
+          f"{time.perf_counter() - start:.1f} s wall, {cpu:.1f} s CPU")
+    return root, cpu
 
 
 def evaluate(root: Path):
@@ -145,8 +159,8 @@ def solved_report(solved):
 
 @pytest.mark.slow
 def test_fresh_repro_fits_the_budget_and_shows_the_naive_baseline(fresh):
-    root, seconds = fresh
-    assert seconds < REPRO_BUDGET_S
+    root, cpu = fresh
+    assert cpu < REPRO_BUDGET_S  # 60 s on an idle machine; CPU time grows under load too
     ptq = read_metrics(root, "ptq")
     assert ptq["naive"]["accuracy_drop"] >= MIN_NAIVE_DROP, ptq
     assert ptq["fp32"]["accuracy"] >= 0.95, ptq
@@ -184,8 +198,8 @@ def test_fresh_project_tests_and_ruff_pass(fresh):
 
 @pytest.mark.slow
 def test_reference_passes_every_milestone_hidden_checks_included(solved, solved_report):
-    root, seconds = solved
-    assert seconds < 2 * REPRO_BUDGET_S  # 120 s on an idle 2-core machine
+    root, cpu = solved
+    assert cpu < 2 * REPRO_BUDGET_S  # 120 s on an idle 2-core machine
     failing = [(c.milestone, c.id, c.message) for c in solved_report.all_checks
                if c.milestone in GOALS and c.status != "pass"]
     assert failing == []

@@ -6,9 +6,10 @@ saved (models/*.pt, models/onnx/int8.onnx), with dlpath's own copy of the
 template's model.py, engine.py and timing.py (never the project's code, which
 a learner may have changed), and scores them on fresh images it draws itself:
 the project's test split regenerated from scikit-learn's digits, each image
-kept once and redrawn ``COPIES - 1`` times with a small random warp
-(a quarter-pixel shift), contrast change and noise from ``seed``. ``challenge=True`` draws a shifted distribution instead
-(rotations, scaling, thicker or thinner strokes, more noise).
+kept once and redrawn ``COPIES - 1`` times with a small random warp (a
+quarter-pixel shift), contrast change and noise from ``seed``.
+``challenge=True`` draws a shifted distribution instead (rotations, scaling,
+thicker or thinner strokes, more noise).
 
 What it measures (keys of the returned dict):
 
@@ -215,7 +216,8 @@ def measure(root: Path, seed: int, challenge: bool = False) -> dict:
         out["onnx.agreement"] = float((theirs.argmax(1) == ours.argmax(1)).float().mean())
         out["onnx.max_logit_error"] = float((theirs - ours).abs().max())
         out["onnx.accuracy_drop"] = drop(_acc(theirs, y))
-        fns["onnx"] = lambda image=x[:1].numpy(): session.run(None, {"image": image})
+        image = x[:1].numpy()
+        fns["onnx"] = lambda: session.run(None, {"image": image})
     elif "int8" in models:
         notes.append("models/onnx/int8.onnx is missing: run the export stage (dvc repro)")
 

@@ -8,6 +8,7 @@ call: while they run, torch's quantizers and observers raise.
 import importlib
 import json
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,22 +29,24 @@ def learner(module: str):
     return importlib.import_module(f"{PKG}.{module}")
 
 
-@pytest.fixture
-def no_library(monkeypatch):
-    """torch's quantizers raise while the learner's code runs."""
-    from torch.ao.quantization import observer
+@contextmanager
+def refused():
+    """PyTorch's quantizers and observers raise while the learner's code runs."""
+    with pytest.MonkeyPatch.context() as mp:
+        from torch.ao.quantization import observer
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("uses PyTorch's quantizer instead of doing the arithmetic")
+        def refuse(*args, **kwargs):
+            raise AssertionError("uses PyTorch's quantizer instead of doing the arithmetic")
 
-    for name in ("quantize_per_tensor", "quantize_per_channel", "quantize_per_tensor_dynamic",
-                 "fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine",
-                 "dequantize", "_make_per_tensor_quantized_tensor",
-                 "_make_per_channel_quantized_tensor"):
-        monkeypatch.setattr(torch, name, refuse)
-    monkeypatch.setattr(torch.Tensor, "dequantize", refuse)
-    monkeypatch.setattr(torch.Tensor, "int_repr", refuse)
-    monkeypatch.setattr(observer.UniformQuantizationObserverBase, "_calculate_qparams", refuse)
+        for name in ("quantize_per_tensor", "quantize_per_channel", "quantize_per_tensor_dynamic",
+                     "fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine",
+                     "dequantize", "_make_per_tensor_quantized_tensor",
+                     "_make_per_channel_quantized_tensor"):
+            mp.setattr(torch, name, refuse)
+        mp.setattr(torch.Tensor, "dequantize", refuse)
+        mp.setattr(torch.Tensor, "int_repr", refuse)
+        mp.setattr(observer.UniformQuantizationObserverBase, "_calculate_qparams", refuse)
+        yield
 
 
 def generator(offset: int) -> torch.Generator:
@@ -61,7 +64,7 @@ def torch_qparams(lo: float, hi: float, qmin: int, qmax: int, symmetric: bool):
 
 
 @pytest.mark.parametrize("case", range(6))
-def test_affine_qparams_on_random_ranges(case, no_library):
+def test_affine_qparams_on_random_ranges(case):
     g = generator(case)
     qmin, qmax, _ = GRIDS[case % len(GRIDS)]
     n = int(torch.randint(1, 12, (1,), generator=g))
@@ -69,7 +72,8 @@ def test_affine_qparams_on_random_ranges(case, no_library):
     width = torch.rand(n, generator=g) * 10 ** float(torch.empty(1).uniform_(-3, 1, generator=g))
     lo, hi = centre - width, centre + width
     lo[0] = hi[0] = 0.0 if n > 1 else lo[0]  # an empty range among them
-    scale, zero_point = learner("quantize").qparams(lo, hi, qmin, qmax)
+    with refused():
+        scale, zero_point = learner("quantize").qparams(lo, hi, qmin, qmax)
     assert scale.shape == (n,) and zero_point.shape == (n,)
     for i in range(n):
         expected_scale, expected_zero = torch_qparams(float(lo[i]), float(hi[i]), qmin, qmax,
@@ -79,13 +83,14 @@ def test_affine_qparams_on_random_ranges(case, no_library):
 
 
 @pytest.mark.parametrize("case", range(4))
-def test_symmetric_qparams_on_random_ranges(case, no_library):
+def test_symmetric_qparams_on_random_ranges(case):
     g = generator(100 + case)
     qmax = int(torch.randint(1, 128, (1,), generator=g))
     n = int(torch.randint(1, 10, (1,), generator=g))
     lo = -torch.rand(n, generator=g) * 3
     hi = torch.rand(n, generator=g) * 3
-    scale, zero_point = learner("quantize").qparams(lo, hi, -qmax, qmax, symmetric=True)
+    with refused():
+        scale, zero_point = learner("quantize").qparams(lo, hi, -qmax, qmax, symmetric=True)
     for i in range(n):
         expected_scale, _ = torch_qparams(float(lo[i]), float(hi[i]), -qmax, qmax, symmetric=True)
         assert float(scale[i]) == pytest.approx(float(expected_scale), rel=1e-5)
@@ -105,20 +110,21 @@ def close_enough(ours: torch.Tensor, theirs: torch.Tensor) -> None:
 
 
 @pytest.mark.parametrize("case", range(8))
-def test_quantize_per_tensor_on_random_tensors(case, no_library):
+def test_quantize_per_tensor_on_random_tensors(case):
     g = generator(200 + case)
     qmin, qmax, dtype = GRIDS[case % 2]
     x = random_tensor(g)
     scale = float(x.abs().max()) / float(torch.randint(20, 400, (1,), generator=g)) + 1e-6
     zero = int(torch.randint(qmin, qmax + 1, (1,), generator=g))
-    q = learner("quantize").quantize(x, torch.tensor(scale), torch.tensor(zero), qmin, qmax)
+    with refused():
+        q = learner("quantize").quantize(x, torch.tensor(scale), torch.tensor(zero), qmin, qmax)
     assert q.shape == x.shape and not q.is_floating_point()
     expected = TORCH_QUANTIZE_PER_TENSOR(x, scale, zero, dtype).int_repr()
     close_enough(q, expected)
 
 
 @pytest.mark.parametrize("case", range(8))
-def test_quantize_per_channel_and_dequantize_on_random_tensors(case, no_library):
+def test_quantize_per_channel_and_dequantize_on_random_tensors(case):
     g = generator(300 + case)
     qmin, qmax, dtype = GRIDS[case % 2]
     x = random_tensor(g)
@@ -129,9 +135,12 @@ def test_quantize_per_channel_and_dequantize_on_random_tensors(case, no_library)
     if dtype == torch.qint8:
         zeros = torch.zeros(n, dtype=torch.int64)
     quantize = learner("quantize")
-    q = quantize.quantize(x, scales, zeros, qmin, qmax, axis=axis)
+    with refused():
+        q = quantize.quantize(x, scales, zeros, qmin, qmax, axis=axis)
     expected = TORCH_QUANTIZE_PER_CHANNEL(x, scales.double(), zeros, axis, dtype)
     close_enough(q, expected.int_repr())
-    back = quantize.dequantize(expected.int_repr().long(), scales, zeros, axis=axis)
+    integers = expected.int_repr().long()
+    with refused():
+        back = quantize.dequantize(integers, scales, zeros, axis=axis)
     assert back.dtype == torch.float32
     assert torch.allclose(back, expected.dequantize(), rtol=1e-5, atol=1e-6)
