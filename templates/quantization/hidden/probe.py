@@ -151,6 +151,8 @@ def measure(root: Path, seed: int, challenge: bool = False) -> dict:
     torch.manual_seed(seed)
     model_mod, engine, timing = _load("model"), _load("engine"), _load("timing")
     engine.pick_engine("auto")
+    if not (root / "models" / "fp32.pt").is_file():
+        return {"not_implemented": ["there is no models/fp32.pt yet: run `dvc repro` first"]}
     params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
     x_train, x_test, y_test = _splits(params)
     x, y = fresh_images(x_test, y_test, seed, challenge)
