@@ -122,7 +122,7 @@ def test_the_table_shows_hints_and_the_score_and_records_results(fresh, runner):
     invoke(runner, fresh, "--no-commands", "-m", "versioned")
     state = results.load(fresh)
     assert state["milestones"]["versioned"]["fail_count"] == 1  # the same attempt again
-    assert state["milestones"]["structured-pruning"]["fail_count"] == 1  # not evaluated this time
+    assert state["milestones"]["own-problem"]["fail_count"] == 1  # not evaluated this time
     (fresh / "notes.md").write_text("a change\n")  # a new attempt
     invoke(runner, fresh, "--no-commands", "-m", "versioned")
     assert results.load(fresh)["milestones"]["versioned"]["fail_count"] == 2
