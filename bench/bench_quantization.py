@@ -1,6 +1,7 @@
 """Benchmark and figures for the `quantization` template, measured in one run.
 
     python bench/bench_quantization.py [--seeds 42 0 1] [--repro]
+    python bench/bench_quantization.py --seeds --repro    # the repro times only
 
 For each seed: a project made with that seed, the reference solution written
 over the learner files, and its stages run in order (prepare, train, ptq,
@@ -8,7 +9,9 @@ qat, prune, export, latency: the commands in dvc.yaml), then dlpath's probe
 on fresh data. Prints, per seed and as mean/min/max: the naive PTQ drop, your
 (reference) PTQ and QAT drops, the int8 batch-1 and batch-64 latency ratios,
 the pruned model's accuracy drop and batch-1 latency ratio, and ONNX
-Runtime's agreement with PyTorch's int8 model.
+Runtime's agreement with PyTorch's int8 model; and the challenge (the
+shifted images `dlpath challenge` draws): fp32 and int8 accuracy there, and
+the points int8 loses to fp32 on them.
 
 With --repro it also times `dvc repro` of a fresh project and of the
 reference solution (the issue's budgets: 60 s and 120 s on an idle 2-core
@@ -53,16 +56,16 @@ def run_stages(root: Path, env: dict) -> dict[str, float]:
     return times
 
 
-def probe(root: Path, seed: int) -> dict:
+def probe(root: Path, seed: int, challenge: bool = False) -> dict:
     sys.path.insert(0, str(ROOT / "templates" / "quantization" / "hidden"))
     import probe as p
 
-    return p.measure(root, seed)
+    return p.measure(root, seed, challenge)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 0, 1])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[42, 0, 1])
     parser.add_argument("--repro", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dlpath-bench-quant-"))
@@ -78,6 +81,7 @@ def main() -> None:
         m = {name: json.loads((root / "metrics" / f"{name}.json").read_text())
              for name in ("ptq", "qat", "prune", "onnx")}
         fresh = probe(root, 1000 + seed)
+        shifted = probe(root, 1000 + seed, challenge=True)  # what `dlpath challenge` draws
         rows.append({
             "seed": seed,
             "naive_drop": m["ptq"]["naive"]["accuracy_drop"],
@@ -91,11 +95,15 @@ def main() -> None:
             "pruned_b1": fresh["pruned.latency_ratio_b1"],
             "onnx_agreement": fresh["onnx.agreement"],
             "onnx_max_logit_error": fresh["onnx.max_logit_error"],
+            "fp32_acc": fresh["fp32.accuracy"], "int8_acc": fresh["int8.accuracy"],
+            "challenge_fp32_acc": shifted["fp32.accuracy"],
+            "challenge_int8_acc": shifted["int8.accuracy"],
+            "challenge_int8_drop": shifted["int8.accuracy_drop"],
             "stage_s": round(sum(stage_times.values()), 1)})
         print(json.dumps(rows[-1]), flush=True)
-    keys = [k for k in rows[0] if k != "seed"]
-    print(f"over seeds {args.seeds} (load average {os.getloadavg()[0]:.1f}):")
-    for k in keys:
+    if rows:
+        print(f"over seeds {args.seeds} (load average {os.getloadavg()[0]:.1f}):")
+    for k in [k for k in rows[0] if k != "seed"] if rows else []:
         values = [r[k] for r in rows]
         print(f"  {k:<22} mean {statistics.mean(values):8.3f}  min {min(values):8.3f}  "
               f"max {max(values):8.3f}")

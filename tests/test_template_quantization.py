@@ -11,19 +11,20 @@
   learner's, and pruning that zeroes weights but keeps every layer's size.
 
 One fresh `dvc repro` and one reference `dvc repro` for the module; the
-shortcuts re-run single stages in clones. Latency is judged by the probe (the
-lower quartile of many interleaved runs, ratios within one process); the
-tests here check the *structure* of the latency study, never a timing of
-their own.
+shortcuts that need a model are planted together in one clone of the
+reference (each in a file or model the others do not touch), which re-runs
+only the prune stage, cheaply, and is measured by one probe run. Latency is
+judged by the probe (the lower quartile of many interleaved runs, ratios
+within one process); the tests here check the *structure* of the latency
+study, never a timing of their own: repro times are measured by
+bench/bench_quantization.py --repro.
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,6 @@ from dlpath import checker, rubric, solutions, templates
 from tests.conftest import dvc, make_project, run
 from tests.template_helpers import (
     PKG,
-    REPRO_BUDGET_S,
     assert_project_tests_and_ruff_pass,
     clone,
     read_metrics,
@@ -109,33 +109,20 @@ def test_rubric_orders_the_ladder_and_rests_outcomes_on_probes():
 # ---------------------------------------------------------------- pipeline
 
 
-def cpu_seconds() -> float:
-    """CPU time of the finished child processes: what a run costs on an idle
-    machine (every stage runs on one thread, one after the other), where
-    wall time on a shared machine mostly measures the queue for a core."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory) -> Path:
+    root, _ = reproduce(TEMPLATE, tmp_path_factory)
+    return root
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory) -> tuple[Path, float]:
-    before = cpu_seconds()
-    root, wall = reproduce(TEMPLATE, tmp_path_factory)
-    cpu = cpu_seconds() - before
-    print(f"{TEMPLATE}: dvc repro of a fresh project: {wall:.1f} s wall, {cpu:.1f} s CPU")
-    return root, cpu
-
-
-@pytest.fixture(scope="module")
-def solved(fresh, tmp_path_factory) -> tuple[Path, float]:
-    root = clone(fresh[0], tmp_path_factory.mktemp("solved"))
+def solved(fresh, tmp_path_factory) -> Path:
+    """The reference solution over a clone of the fresh project: dvc repro
+    re-runs the stages after train (prepare and train are the same)."""
+    root = clone(fresh, tmp_path_factory.mktemp("solved"))
     assert sorted(solve(root)) == [f"{PKG}/prune.py", f"{PKG}/qat.py", f"{PKG}/quantize.py"]
-    before, start = cpu_seconds(), time.perf_counter()
     dvc("repro", cwd=root)
-    cpu = cpu_seconds() - before
-    print(f"\n{TEMPLATE}: dvc repro of the reference solution: "
-          f"{time.perf_counter() - start:.1f} s wall, {cpu:.1f} s CPU")
-    return root, cpu
+    return root
 
 
 def evaluate(root: Path):
@@ -149,18 +136,17 @@ def checks_of(report, milestone: str) -> dict:
 
 @pytest.fixture(scope="module")
 def fresh_report(fresh):
-    return evaluate(fresh[0])
+    return evaluate(fresh)
 
 
 @pytest.fixture(scope="module")
 def solved_report(solved):
-    return evaluate(solved[0])
+    return evaluate(solved)
 
 
 @pytest.mark.slow
-def test_fresh_repro_fits_the_budget_and_shows_the_naive_baseline(fresh):
-    root, cpu = fresh
-    assert cpu < REPRO_BUDGET_S  # 60 s on an idle machine; CPU time grows under load too
+def test_fresh_repro_shows_the_naive_baseline(fresh):
+    root = fresh
     ptq = read_metrics(root, "ptq")
     assert ptq["naive"]["accuracy_drop"] >= MIN_NAIVE_DROP, ptq
     assert ptq["fp32"]["accuracy"] >= 0.95, ptq
@@ -193,13 +179,11 @@ def test_fresh_goal_milestones_fail_naming_the_file_and_function(fresh_report):
 
 @pytest.mark.slow
 def test_fresh_project_tests_and_ruff_pass(fresh):
-    assert_project_tests_and_ruff_pass(fresh[0])
+    assert_project_tests_and_ruff_pass(fresh)
 
 
 @pytest.mark.slow
-def test_reference_passes_every_milestone_hidden_checks_included(solved, solved_report):
-    root, cpu = solved
-    assert cpu < 2 * REPRO_BUDGET_S  # 120 s on an idle 2-core machine
+def test_reference_passes_every_milestone_hidden_checks_included(solved_report):
     failing = [(c.milestone, c.id, c.message) for c in solved_report.all_checks
                if c.milestone in GOALS and c.status != "pass"]
     assert failing == []
@@ -209,7 +193,7 @@ def test_reference_passes_every_milestone_hidden_checks_included(solved, solved_
 
 @pytest.mark.slow
 def test_reference_recovers_where_naive_ptq_fails(solved):
-    root, _ = solved
+    root = solved
     ptq, qat = read_metrics(root, "ptq"), read_metrics(root, "qat")
     assert ptq["naive"]["accuracy_drop"] >= MIN_NAIVE_DROP
     # Per-tensor with the same calibration fails as naive does: it is the scales.
@@ -226,7 +210,7 @@ def test_reference_recovers_where_naive_ptq_fails(solved):
 def test_reference_latency_study_has_its_structure(solved):
     """Batch 1 and 64, one thread and all, median and IQR, ratios to fp32
     in the same setting; the judged speed-ups are the probe's business."""
-    root, _ = solved
+    root = solved
     latency = read_metrics(root, "latency")
     settings = latency["settings"]
     assert settings["batch_sizes"] == [1, 64] and settings["threads"][0] == 1
@@ -250,11 +234,11 @@ def test_reference_latency_study_has_its_structure(solved):
 
 @pytest.mark.slow
 def test_reference_project_tests_and_ruff_pass(solved):
-    root, _ = solved
-    assert_project_tests_and_ruff_pass(root)
     result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"],
-                 cwd=root)
+                 cwd=solved)
+    assert " passed" in result.stdout and "failed" not in result.stdout
     assert "skipped" not in result.stdout  # every learner function is written
+    run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=solved)
 
 
 @pytest.mark.slow
@@ -266,7 +250,7 @@ def test_the_probe_draws_fresh_data_and_a_harder_challenge(solved):
         import probe
     finally:
         sys.path.pop(0)
-    root, _ = solved
+    root = solved
     x_train, x_test, y_test = probe._splits(yaml.safe_load((root / "params.yaml").read_text()))
     a, _ = probe.fresh_images(x_test, y_test, 1)
     b, _ = probe.fresh_images(x_test, y_test, 2)
@@ -278,14 +262,9 @@ def test_the_probe_draws_fresh_data_and_a_harder_challenge(solved):
 # --------------------------------------------------------------- shortcuts
 
 
-@pytest.fixture
-def solved_copy(solved, tmp_path) -> Path:
-    return clone(solved[0], tmp_path)
-
-
 @pytest.mark.slow
-def test_shortcut_pytorchs_quantizer_instead_of_the_arithmetic_fails(solved_copy):
-    root = solved_copy
+def test_shortcut_pytorchs_quantizer_instead_of_the_arithmetic_fails(solved, tmp_path):
+    root = clone(solved, tmp_path)
     replace_function(root, f"{PKG}/quantize.py", "quantize", '''
         def quantize(x, scale, zero_point, qmin, qmax, axis=None):
             dtype = torch.qint8 if qmin < 0 else torch.quint8
@@ -302,9 +281,16 @@ def test_shortcut_pytorchs_quantizer_instead_of_the_arithmetic_fails(solved_copy
     assert checks["hidden-tests"].status == "fail"   # ...the arithmetic is not the learner's
 
 
-@pytest.mark.slow
-def test_shortcut_pytorchs_fake_quantization_in_qat_fails(solved_copy):
-    root = solved_copy
+@pytest.fixture(scope="module")
+def shortcuts(solved, tmp_path_factory):
+    """Three shortcuts planted in one clone of the reference, each where the
+    others do not reach: PyTorch's fake quantization in qat.py (judged by the
+    hidden QAT tests), the library's naive int8 model saved as models/int8.pt
+    (judged by the probe on int8.pt alone), and pruning that zeroes weights in
+    prune.py (its stage re-run with one amount and one fine-tuning epoch:
+    the shortcut's model, cheaply). One evaluation of the two milestones, one
+    probe run. Returns (root, report)."""
+    root = clone(solved, tmp_path_factory.mktemp("shortcuts"))
     replace_function(root, f"{PKG}/qat.py", "QAT.weight", '''
         def weight(self, name, w):
             qmax = 2 ** (self.weight_bits - 1) - 1
@@ -312,26 +298,7 @@ def test_shortcut_pytorchs_fake_quantization_in_qat_fails(solved_copy):
             zero = torch.zeros(len(scale), dtype=torch.int32)
             return torch.fake_quantize_per_channel_affine(w, scale, zero, 0, -qmax, qmax)
     ''')
-    report = checker.evaluate(root, milestone="qat", record=False)
-    assert checks_of(report, "qat")["hidden-tests"].status == "fail"
-
-
-@pytest.mark.slow
-def test_shortcut_the_librarys_int8_model_deployed_as_yours_fails(solved_copy):
-    """The library's naive quantizer kept: its model saved as models/int8.pt
-    (the metrics file left as it was): dlpath measures the model, and sees
-    both the accuracy lost and the stale report."""
-    root = solved_copy
     shutil.copyfile(root / "models" / "int8_naive.pt", root / "models" / "int8.pt")
-    report = checker.evaluate(root, milestone="qat", record=False)
-    check = checks_of(report, "qat")["int8-accuracy"]
-    assert check.status == "fail"
-    assert "stale or was edited" in check.message or "needs <= 1" in check.message
-
-
-@pytest.mark.slow
-def test_shortcut_pruning_that_zeroes_weights_fails(solved_copy):
-    root = solved_copy
     replace_function(root, f"{PKG}/prune.py", "prune_structured", '''
         def prune_structured(model, amount):
             model = copy.deepcopy(model).cpu().eval()
@@ -342,10 +309,36 @@ def test_shortcut_pruning_that_zeroes_weights_fails(solved_copy):
                     layer.weight[w.abs() <= cut] = 0
             return model
     ''')
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["prune"].update(amounts=[params["prune"]["amount"]], finetune_epochs=1, repeats=50)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run([sys.executable, "-m", f"{PKG}.prune"], cwd=root)
+    report = checker.evaluate(root, milestone=["qat", "structured-pruning"], record=False)
+    return root, report
+
+
+@pytest.mark.slow
+def test_shortcut_pytorchs_fake_quantization_in_qat_fails(shortcuts):
+    _, report = shortcuts
+    assert checks_of(report, "qat")["hidden-tests"].status == "fail"
+
+
+@pytest.mark.slow
+def test_shortcut_the_librarys_int8_model_deployed_as_yours_fails(shortcuts):
+    """The library's naive quantizer kept: its model saved as models/int8.pt
+    (the metrics file left as it was): dlpath measures the model, and sees
+    both the accuracy lost and the stale report."""
+    _, report = shortcuts
+    check = checks_of(report, "qat")["int8-accuracy"]
+    assert check.status == "fail"
+    assert "stale or was edited" in check.message or "needs <= 1" in check.message
+
+
+@pytest.mark.slow
+def test_shortcut_pruning_that_zeroes_weights_fails(shortcuts):
+    root, report = shortcuts
     prune = read_metrics(root, "prune")
     assert prune["pruned"]["size_ratio"] >= 0.99  # zeros take as much room as any number
-    report = checker.evaluate(root, milestone="structured-pruning", record=False)
     checks = checks_of(report, "structured-pruning")
     assert checks["pruned-size"].status == "fail"
     assert checks["pruned-latency"].status == "fail", checks["pruned-latency"].message
@@ -356,7 +349,7 @@ def test_shortcut_pruning_that_zeroes_weights_fails(solved_copy):
 def test_reference_metrics_are_what_the_files_hold(solved):
     """The reported figures are the stages' own: a re-run of the deterministic
     stages (ptq) rewrites them unchanged and DVC sees nothing to redo."""
-    root, _ = solved
+    root = solved
     before = (root / "metrics" / "ptq.json").read_bytes()
     run([sys.executable, "-m", f"{PKG}.ptq"], cwd=root)
     assert (root / "metrics" / "ptq.json").read_bytes() == before
@@ -366,7 +359,7 @@ def test_reference_metrics_are_what_the_files_hold(solved):
 
 @pytest.mark.slow
 def test_dvc_shows_the_metrics_and_plots(solved, tmp_path):
-    root, _ = solved
+    root = solved
     shown = json.dumps(json.loads(dvc("metrics", "show", "--json", cwd=root).stdout))
     for expected in ("metrics/ptq.json", "metrics/latency.json", "dvclive/train/metrics.json",
                      '"accuracy_drop"', '"b1_t1_iqr_ms"'):
