@@ -32,6 +32,38 @@ def step(label: str) -> Iterator[None]:
         err.print(f"[green]✓[/] {label}" if ok else f"[red]✗[/] {label}")
 
 
+def prompter(echo: bool = False):
+    """A dlpath.questions Prompter: the question on stderr, one line read from
+    stdin (stdout stays for data: click's prompt writes a space there). At the
+    end of input it answers None; Ctrl-C raises KeyboardInterrupt as anywhere.
+    ``echo``: write the answer after the question, for answers piped in (a
+    terminal shows what was typed; a pipe does not, and the questions would
+    run together on one line)."""
+    import sys
+
+    def ask(question, default: str, error: str | None) -> str | None:
+        if error:
+            err.print(f"[red]{escape(error)}[/]")
+        label = escape(question.label)
+        if question.choices:
+            label += " (" + ", ".join(f"{i} = {escape(c)}" for i, c in
+                                      enumerate(question.choices, 1)) + ")"
+        elif question.kind == "yes/no":
+            label += " (yes/no)"
+        err.print(f"[bold]{label}[/] [dim]\\[{escape(default)}][/]: ", end="")
+        err.file.flush()
+        line = sys.stdin.readline()
+        if not line:
+            err.print()
+            return None
+        answer = line.rstrip("\r\n")
+        if echo:  # an empty line takes the default: show which
+            err.print(escape(answer) if answer.strip() else f"[dim]{escape(default)}[/]")
+        return answer
+
+    return ask
+
+
 def print_json(data: object) -> None:
     import json
 
