@@ -307,7 +307,7 @@ def _workspace(output_dir: Path, name: str) -> Iterator[Path]:
 def _failing_step(report: StepReporter) -> StepReporter:
     """Wrap each step so that a failure inside it names the step.
 
-    Library errors (GitPython's, DVC's, OS errors) become one DlpathError
+    Library errors (git's, DVC's, OS errors) become one DlpathError
     line; the workspace clean-up happens in :func:`_workspace` either way.
     """
 

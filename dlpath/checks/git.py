@@ -7,10 +7,8 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-import yaml
-
 from dlpath.checks.base import FAIL, PASS, Context, Outcome, no_git
-from dlpath.fsutil import read_text_limited
+from dlpath.fsutil import load_yaml, read_text_limited
 
 
 def git_commits(ctx: Context, min: int) -> Outcome:  # noqa: A002 - rubric field name
@@ -66,7 +64,7 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
         return missing
     try:
         first = ctx.git("rev-list", "--max-parents=0", "HEAD").split()[0]
-        defaults = _flatten(yaml.safe_load(ctx.git("show", f"{first}:params.yaml")) or {})
+        defaults = _flatten(load_yaml(ctx.git("show", f"{first}:params.yaml")) or {})
     except Exception:
         return Outcome(FAIL, "params.yaml is not in the first commit")
     candidates: list[tuple[str, str]] = []
@@ -84,7 +82,7 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
                 text = read_text_limited(ctx.path("params.yaml"))
             else:
                 text = ctx.git("show", f"{sha}:params.yaml")
-            changed = _changed(defaults, _flatten(yaml.safe_load(text) or {}), keys)
+            changed = _changed(defaults, _flatten(load_yaml(text) or {}), keys)
         except Exception:
             continue
         if changed:
@@ -101,8 +99,8 @@ def uncommitted_params_note(ctx: Context) -> str:
     if not ctx.has_git:
         return ""
     try:
-        committed = _flatten(yaml.safe_load(ctx.git("show", "HEAD:params.yaml")) or {})
-        current = _flatten(yaml.safe_load(read_text_limited(ctx.path("params.yaml")))
+        committed = _flatten(load_yaml(ctx.git("show", "HEAD:params.yaml")) or {})
+        current = _flatten(load_yaml(read_text_limited(ctx.path("params.yaml")))
                            or {})
     except Exception:  # no commit, no params.yaml, not YAML: nothing to say
         return ""
