@@ -18,6 +18,7 @@ def pytest_configure(config: pytest.Config) -> None:
     import tempfile
 
     base = Path(tempfile.mkdtemp(prefix="dlpath-tests-"))
+    config._dlpath_base = base  # removed in pytest_unconfigure
     home = base / "home"
     home.mkdir()
     gitconfig = home / ".gitconfig"
@@ -39,6 +40,19 @@ def pytest_configure(config: pytest.Config) -> None:
         }
     )
     os.environ.pop("DLPATH_DEBUG", None)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # One BLAS/torch thread per worker: -n auto already uses every core,
+        # and the pipelines these tests run (subprocesses) inherit this.
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    base = getattr(config, "_dlpath_base", None)
+    if base is not None:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
