@@ -123,11 +123,11 @@ def main() -> None:
     }, args.repeat, env)
 
     # The by-hand route renders the same merged template dlpath renders.
-    from dlpath import scaffold, templates
+    from dlpath import questions, scaffold, templates
 
     template = templates.get(args.template)
     staged = Path(tempfile.mkdtemp(prefix="dlpath-bench-template-"))
-    scaffold._stage(template, scaffold._merged_questions(template), staged)
+    scaffold._stage(template, questions.merged(template), staged)
 
     def by_hand(work: Path) -> list[list[str]]:
         proj = work / "proj"

@@ -51,6 +51,18 @@ def has_identity(path: Path) -> bool:
     return True
 
 
+#: what to run before a commit where git knows no identity (see identity_step)
+IDENTITY_STEP = ('git does not know who you are yet, so it refuses to commit: first run '
+                 '`git config --global user.name "Your Name"` and '
+                 '`git config --global user.email "you@example.com"`.')
+
+
+def identity_step(path: Path) -> str | None:
+    """:data:`IDENTITY_STEP` where git in ``path`` has no identity (a commit
+    hint would fail there), else None."""
+    return None if has_identity(path) else IDENTITY_STEP
+
+
 def init_repo(path: Path) -> None:
     # Plain git: GitPython's import alone costs more than the call.
     git_output(path, "init", "-q", "--initial-branch=main")

@@ -32,6 +32,9 @@ class Outcome:
     #: another command, a tool missing from the environment): reported, but
     #: never counted as a failed attempt nor cached
     transient: bool = False
+    #: a step the learner must take before the rubric's hint can work (e.g.
+    #: set a git identity before committing); shown ahead of the hint
+    first: str | None = None
 
 
 def plain(status: str, message: str) -> Outcome:

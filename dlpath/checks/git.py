@@ -20,7 +20,18 @@ def git_commits(ctx: Context, min: int) -> Outcome:  # noqa: A002 - rubric field
         count = -1
     if count >= min:
         return Outcome(PASS, f"{count} commit(s) beyond the first")
-    return Outcome(FAIL, f"{max(count, 0)} commit(s) beyond the first, needs {min}")
+    return Outcome(FAIL, f"{max(count, 0)} commit(s) beyond the first, needs {min}",
+                   first=_identity_first(ctx))
+
+
+def _identity_first(ctx: Context) -> str | None:
+    """The identity step where git here would refuse the commit the hint asks for."""
+    from dlpath import vcs
+
+    try:
+        return vcs.identity_step(ctx.root)
+    except Exception:  # never let the advice break the check
+        return None
 
 
 def git_clean(ctx: Context) -> Outcome:
@@ -31,7 +42,7 @@ def git_clean(ctx: Context) -> Outcome:
         return Outcome(PASS, "nothing uncommitted")
     shown = ", ".join(line[3:] for line in status[:5])
     more = f" and {len(status) - 5} more" if len(status) > 5 else ""
-    return Outcome(FAIL, f"uncommitted changes: {shown}{more}")
+    return Outcome(FAIL, f"uncommitted changes: {shown}{more}", first=_identity_first(ctx))
 
 
 def git_tag(ctx: Context, pattern: str = "*") -> Outcome:
