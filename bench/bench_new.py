@@ -106,6 +106,8 @@ def main() -> None:
         "DVC_NO_ANALYTICS": "1",
         "PATH": os.pathsep.join([str(BIN), os.environ["PATH"]]),
     }
+    # Python as a learner runs it: bytecode cached (see bench_check.py)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     (home / ".gitconfig").write_text(
         "[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n"
     )

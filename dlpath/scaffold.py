@@ -27,6 +27,7 @@ from jinja2.ext import Extension
 from dlpath import __version__, project, resources, signals, solutions, templates, vcs
 from dlpath import questions as questions_mod
 from dlpath.errors import DlpathError, ExitCode, UsageError
+from dlpath.project import package_name
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 # Names Windows reserves for devices, with or without an extension.
@@ -85,11 +86,6 @@ def _shadows(package: str) -> str | None:
     except (ImportError, ValueError):
         return None
     return f"'{package}'" if spec is not None else None
-
-
-def package_name(name: str) -> str:
-    """The Python package name inside the project: ``my-proj.v2`` -> ``my_proj_v2``."""
-    return re.sub(r"[^0-9a-zA-Z_]", "_", name).lower()
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
