@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,23 @@ def test_readme_clones_before_installing_and_shows_the_quick_test_command():
     assert 'python -m pytest -m "not slow"' in commands
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert re.search(r'^\s*"slow:', pyproject, re.M)  # the marker the command selects on
+
+
+def test_every_check_kind_resolves_and_no_commands_imports_no_command_runner(tmp_path):
+    from dlpath import checks, rubric
+
+    for kind in checks.RUNNERS:
+        assert callable(checks.kind_runner(kind)), kind
+    known = getattr(rubric, "KINDS", None)
+    if known is not None:
+        assert set(known) == set(checks.RUNNERS)
+    root = make_mini(tmp_path)
+    write_rubric(root, COMMITS)
+    code = ("import sys; from pathlib import Path; from dlpath import checker; "
+            "checker.evaluate(Path('.'), run_commands=False); "
+            "print(sorted(m for m in sys.modules if m.startswith('dlpath.checks.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                            text=True, timeout=120, check=True).stdout
+    assert "dlpath.checks.git" in loaded
+    for heavy in ("dlpath.checks.commands", "dlpath.checks.pytests", "dlpath.checks.probe"):
+        assert heavy not in loaded
