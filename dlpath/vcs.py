@@ -63,6 +63,16 @@ def identity_step(path: Path) -> str | None:
     return None if has_identity(path) else IDENTITY_STEP
 
 
+def commit_hint(path: Path, hint: str) -> str:
+    """``hint`` (which asks for a commit), preceded by the identity step where
+    git in ``path`` would refuse that commit."""
+    try:
+        step = identity_step(path)
+    except Exception:  # never let the advice hide the error it comes with
+        step = None
+    return f"{step} Then: {hint}" if step else hint
+
+
 def init_repo(path: Path) -> None:
     # Plain git: GitPython's import alone costs more than the call.
     git_output(path, "init", "-q", "--initial-branch=main")

@@ -156,3 +156,23 @@ def test_every_check_kind_resolves_and_no_commands_imports_no_command_runner(tmp
     assert "dlpath.checks.git" in loaded
     for heavy in ("dlpath.checks.commands", "dlpath.checks.pytests", "dlpath.checks.probe"):
         assert heavy not in loaded
+
+
+def test_challenge_asks_for_a_git_identity_before_the_commit_it_asks_for(
+        tmp_path, runner, monkeypatch):
+    from tests import beyond_fake
+
+    monkeypatch.setenv("DLPATH_HOME", str(tmp_path / "home"))
+    beyond_fake.install(tmp_path, monkeypatch)
+    root = beyond_fake.project(tmp_path)
+    (root / "extra.txt").write_text("x")
+    result = runner.invoke(app, ["challenge", str(root)])
+    assert result.exit_code == 1 and "git config" not in result.stderr  # identity set
+    empty = tmp_path / "empty.gitconfig"
+    empty.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    result = runner.invoke(app, ["challenge", str(root)])
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "uncommitted changes (extra.txt)" in said
+    assert ('git config --global user.name "Your Name"' in said
+            and said.index("user.email") < said.index("Then: git add -A && git commit")), said
