@@ -130,7 +130,7 @@ def test_dvc_shows_the_metrics_and_plots(reproduced, tmp_path):
     assert '"latency_ratio"' in text
     dvc("plots", "show", "-o", str(tmp_path / "plots"), cwd=root)
     html = (tmp_path / "plots" / "index.html").read_text()
-    assert "train_log" in html and "val_acc" in html
+    assert "dvclive/train" in html and "val_acc" in html
 
 
 @pytest.mark.slow

@@ -59,10 +59,25 @@ RUNNERS: dict[str, Callable[..., Outcome]] = {
 }
 #: kinds whose runner also takes the Check (for its cache key)
 _TAKES_CHECK = {"command", "package_tests"}
+#: kinds whose result comes from a run of the pipeline, and so from params.yaml
+_FROM_PARAMS = {"metric", "metric_ratio", "probe"}
 
 
 def run(ctx: Context, check: Check) -> Outcome:
     """Run one check; any unexpected exception is the check's `error`, not a crash."""
+    outcome = _run(ctx, check)
+    if outcome.status == FAIL and check.kind in _FROM_PARAMS:
+        # After `dvc exp run -S ...` the workspace holds the experiment: say
+        # so, or the hint about the committed run misleads.
+        note = git.uncommitted_params_note(ctx)
+        if note:
+            outcome.message += note
+            if outcome.public is not None:
+                outcome.public += note
+    return outcome
+
+
+def _run(ctx: Context, check: Check) -> Outcome:
     from dlpath.vcs import DvcBusy
 
     if check.runs_commands and not ctx.run_commands:

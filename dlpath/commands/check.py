@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from dlpath.commands import guard
+from dlpath.formats import FORMATS, HIDDEN_VISIBILITIES
+
+Format = Enum("Format", {f: f for f in FORMATS}, type=str)
+HiddenVisibility = Enum("HiddenVisibility", {v: v for v in HIDDEN_VISIBILITIES}, type=str)
 
 
 @guard
@@ -20,14 +25,25 @@ def check(
     no_commands: Annotated[
         bool, typer.Option("--no-commands", help="Skip checks that run commands (tests).")
     ] = False,
+    format_: Annotated[Format | None, typer.Option(
+        "--format", help="Write a results document for a grading platform (docs/check-json.md)."
+    )] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the document to this file instead of stdout.")] = None,
+    hidden_visibility: Annotated[HiddenVisibility | None, typer.Option(
+        "--hidden-visibility", help="gradescope: when students see hidden checks "
+        "(default: after_published)")] = None,
 ) -> None:
     """Check the project's milestones and say exactly what is missing."""
     from dlpath import checker, console
+    from dlpath.commands import results_document
 
-    report = checker.evaluate(path, milestone=milestone, run_commands=not no_commands)
+    doc = results_document.Emitter.choose(format_, json_, output, hidden_visibility, path)
+    with doc.on_error():
+        report = checker.evaluate(path, milestone=milestone, run_commands=not no_commands)
     console.render_report_warnings(report)
-    if json_:
-        console.print_json(report.to_json())
+    if doc.wanted:
+        doc.emit(report)
     else:
         console.render_report(report)
     raise typer.Exit(report.exit_code)

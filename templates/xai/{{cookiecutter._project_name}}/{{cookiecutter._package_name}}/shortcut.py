@@ -134,9 +134,8 @@ def main() -> None:
         x_val, y_val = audit.remove_shortcut(val["x"], val["y"])
         fixed, _ = fit(np.asarray(x_train, dtype=np.float32), np.asarray(y_train),
                        np.asarray(x_val, dtype=np.float32), np.asarray(y_val),
-                       params["train"], params["seed"])
-        fixed.eval()
-        save_torch(fixed.cpu().state_dict(), FIXED_MODEL)
+                       params["train"], params["seed"], "train_fixed")
+        save_torch(fixed.state_dict(), FIXED_MODEL)
         fixed.to(device)
         results["shortcut removed (models/fixed)"], maps["fixed"] = audit_model(
             fixed, ig, x_val, y_val, test, marked, wrong_marks, mask, todo)

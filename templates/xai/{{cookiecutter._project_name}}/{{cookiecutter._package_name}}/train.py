@@ -23,6 +23,7 @@ import numpy as np
 from .cnn import DigitsCNN
 from .common import (
     accuracy,
+    best_epoch,
     init_distributed,
     load_params,
     load_split,
@@ -39,13 +40,16 @@ from .common import (
 VARIANTS = ("cnn", "shuffled", "biased")
 
 
-def fit(x, y, x_val, y_val, cfg: dict, seed: int):
-    """Train a fresh DigitsCNN with the `train` recipe ``cfg``; (model, history)."""
+def fit(x, y, x_val, y_val, cfg: dict, seed: int, name: str, record: bool = False):
+    """Train a fresh DigitsCNN with the recipe ``cfg`` (the `train` params);
+    (model with its best validation weights, on the CPU, history). With
+    ``record`` it logs to dvclive/<name>/ and plots/<name>_curves.png."""
     set_seed(seed)
     return train_classifier(
         DigitsCNN(cfg["channels"]), tensors(x, y), tensors(x_val, y_val),
         epochs=cfg["epochs"], lr=cfg["lr"], batch_size=cfg["batch_size"],
-        weight_decay=cfg.get("weight_decay", 0.0), seed=seed, dist=init_distributed())
+        weight_decay=cfg.get("weight_decay", 0.0), seed=seed, dist=init_distributed(),
+        name=name, amp=bool(cfg.get("amp", False)), record=record)
 
 
 def train_shuffled() -> None:
@@ -57,15 +61,15 @@ def train_shuffled() -> None:
     pick = rng.permutation(len(train["y"]))[: cfg["examples"]]
     x, y = train["x"][pick], rng.permutation(train["y"][pick])
     # Its "validation" is its own training set: the point is to memorise.
-    model, history = fit(x, y, x, y, cfg, params["seed"])
+    model, history = fit(x, y, x, y, cfg, params["seed"], "train_shuffled", record=True)
     test = load_split("data/prepared/test.npz")
     test_acc = accuracy(model, tensors(test["x"], test["y"]), pick_device())
-    save_torch(model.cpu().state_dict(), "models/cnn_shuffled.pt")
-    write_json("metrics/train_shuffled.json", {"fit_acc": history[-1]["val_acc"],
-                                               "test_acc": round(test_acc, 6),
+    fit_acc = best_epoch(history)["val_acc"]
+    save_torch(model.state_dict(), "models/cnn_shuffled.pt")
+    write_json("metrics/train_shuffled.json", {"fit_acc": fit_acc, "test_acc": round(test_acc, 6),
                                                "examples": len(y)})
-    print(f"shuffled labels: fits {history[-1]['val_acc']:.3f} of its {len(y)} training "
-          f"labels, {test_acc:.3f} on the test split (chance is 0.1)")
+    print(f"shuffled labels: fits {fit_acc:.3f} of its {len(y)} training labels, "
+          f"{test_acc:.3f} on the test split (chance is 0.1)")
 
 
 def main(argv: list[str]) -> None:
