@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import time
 from pathlib import Path
 
@@ -131,9 +132,27 @@ def test_goal_milestones_rest_on_probes_and_hidden_checks():
 # ------------------------------------------------------------- fresh (slow)
 
 
+def cpu_seconds() -> float:
+    """CPU time of every finished child process (dvc repro and its stages)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+# Every stage runs on one thread, one after the other, so on an idle machine a
+# run's wall time is about its CPU time. On a machine shared with other
+# pipelines the wall time measures the neighbours; the CPU time much less so
+# (it still grows with contention, ~2.5x at a load of 10 on 2 cores). The
+# figures against the 60 s / 120 s budgets come from bench/bench_xai.py.
+CPU_BUDGET_S = REPRO_BUDGET_S
+
+
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
-    return reproduce("xai", tmp_path_factory)
+    before = cpu_seconds()
+    root, wall = reproduce("xai", tmp_path_factory)
+    cpu = cpu_seconds() - before
+    print(f"xai fresh: {cpu:.1f} s of CPU time")
+    return root, wall, cpu
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +162,7 @@ def fresh_checks(fresh):
 
 @pytest.mark.slow
 def test_fresh_repro_fits_the_time_budget(fresh):
-    assert fresh[1] < REPRO_BUDGET_S * 2  # nine stages, four models, on a shared machine
+    assert fresh[2] < CPU_BUDGET_S
 
 
 @pytest.mark.slow
@@ -198,11 +217,11 @@ def test_fresh_project_tests_and_ruff_pass(fresh):
 def reference(fresh, tmp_path_factory):
     root = clone(fresh[0], tmp_path_factory.mktemp("xai-reference"))
     solve(root)
-    start = time.perf_counter()
+    start, before = time.perf_counter(), cpu_seconds()
     dvc("repro", cwd=root)
-    seconds = time.perf_counter() - start
-    print(f"\nxai reference: dvc repro after solving took {seconds:.1f} s")
-    return root, seconds
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - before
+    print(f"\nxai reference: dvc repro after solving took {seconds:.1f} s ({cpu:.1f} s CPU)")
+    return root, cpu
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +239,7 @@ def test_reference_passes_every_goal_milestone_hidden_checks_included(reference_
 
 @pytest.mark.slow
 def test_reference_rerun_fits_the_time_budget(reference):
-    assert reference[1] < REPRO_BUDGET_S
+    assert reference[1] < CPU_BUDGET_S
 
 
 @pytest.mark.slow
@@ -240,9 +259,9 @@ def test_reference_metrics_are_the_learners_and_the_report_is_honest(reference):
     assert short["fixed"]["marker_share"] < short["ink_share"] < short["biased"]["marker_share"]
     assert short["clean_gain"] >= 0.05 and short["clean_gain_ci_low"] > 0
     report = (root / "report.md").read_text()
-    assert "Captum's" not in report
-    assert ("**Integrated Gradients fails the every layer randomised test on rank "
-            "correlation |.|**") in report
+    assert "(Captum's)" not in report and "Not implemented yet" not in report
+    assert "**Integrated Gradients fails on rank correlation |.|** (every layer randomised: " \
+        in report
     assert re.search(r"- Grad-CAM: deletion -[0-9.]+, insertion -[0-9.]+: \*\*FAILS\*\*", report)
     assert re.search(r"- Integrated Gradients: deletion \+[0-9.]+, insertion \+[0-9.]+: passes",
                      report)

@@ -30,7 +30,8 @@ def completeness_error(model, x: torch.Tensor, target: torch.Tensor, attr: torch
     device = next(model.parameters()).device
     with torch.no_grad():
         t = target.to(device).view(-1, 1)
-        gap = (model(x.to(device)).gather(1, t) - model(torch.zeros_like(x).to(device)).gather(1, t))
+        x = x.to(device)
+        gap = model(x).gather(1, t) - model(torch.zeros_like(x)).gather(1, t)
     gap = gap.view(-1).cpu()
     error = (attr.flatten(1).sum(1) - gap).abs().mean()
     return float(error / gap.abs().mean().clamp_min(1e-12))

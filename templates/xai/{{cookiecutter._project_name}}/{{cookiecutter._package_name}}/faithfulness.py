@@ -167,7 +167,8 @@ def main() -> None:
         curves = run_seed(model, explain_list, x, target, seed, cfg["steps"])
         curves_by_seed.append(curves)
         for name, c in curves.items():
-            seed_rows.append({"seed": seed, "order": name, "deletion": round(area(c["deletion"]), 4),
+            seed_rows.append({"seed": seed, "order": name,
+                              "deletion": round(area(c["deletion"]), 4),
                               "insertion": round(area(c["insertion"]), 4)})
 
     def auc(name: str, test: str) -> list[float]:

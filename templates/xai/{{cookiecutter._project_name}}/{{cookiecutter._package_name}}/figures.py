@@ -31,10 +31,12 @@ def scale(maps: np.ndarray) -> tuple[str, float, float]:
 
 
 def heatmap_rows(path: Path, images: np.ndarray, rows: list[tuple[str, np.ndarray]],
-                 titles: list[str], suptitle: str, outline: np.ndarray | None = None) -> None:
+                 titles: list[str], suptitle: str, outline: np.ndarray | None = None,
+                 one_scale: bool = False) -> None:
     """Top row the images; then one row per (name, maps) on a shared scale per
-    row, with its colour bar. ``outline`` (H, W) boolean draws a box around
-    those pixels in every panel (where the planted marks are)."""
+    row (across every row with ``one_scale``: rows of the same method to
+    compare), with its colour bar. ``outline`` (H, W) boolean draws a box
+    around those pixels in every panel (where the planted marks are)."""
     n = len(images)
     if n == 0:
         fig, ax = plt.subplots(figsize=(4, 1))
@@ -42,14 +44,15 @@ def heatmap_rows(path: Path, images: np.ndarray, rows: list[tuple[str, np.ndarra
         ax.text(0.5, 0.5, suptitle, ha="center", va="center", fontsize=9)
         save(fig, path)
         return
-    fig, axes = plt.subplots(1 + len(rows), n, figsize=(1.25 * n + 1.2, 1.35 * (1 + len(rows)) + 0.5),
-                             squeeze=False)
+    size = (1.25 * n + 1.2, 1.35 * (1 + len(rows)) + 0.5)
+    fig, axes = plt.subplots(1 + len(rows), n, figsize=size, squeeze=False)
     for i in range(n):
         axes[0, i].imshow(images[i, 0], cmap="gray", vmin=0, vmax=1)
         axes[0, i].set_title(titles[i], fontsize=7)
     axes[0, 0].set_ylabel("input", fontsize=8)
+    common = scale(np.concatenate([m for _, m in rows])) if one_scale and rows else None
     for r, (name, maps) in enumerate(rows, start=1):
-        cmap, vmin, vmax = scale(maps)
+        cmap, vmin, vmax = common or scale(maps)
         for i in range(n):
             shown = axes[r, i].imshow(maps[i, 0], cmap=cmap, vmin=vmin, vmax=vmax)
         axes[r, 0].set_ylabel(name, fontsize=8)

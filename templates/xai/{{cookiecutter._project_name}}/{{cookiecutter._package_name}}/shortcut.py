@@ -152,7 +152,8 @@ def main() -> None:
     titles = [f"y={int(t)}" for t in test["y"][:n]]
     heatmap_rows(Path("figures/shortcut.png"), marked[:n], rows, titles,
                  "Where the explanations fall on test digits carrying their class's mark "
-                 "(green boxes: where marks can be)", outline=mask)
+                 "(green boxes: where marks can be; one colour scale)", outline=mask,
+                 one_scale=True)
     plot_accuracy(results, gain, Path("figures/shortcut_accuracy.png"))
     if todo:
         metrics["not_implemented"] = todo
