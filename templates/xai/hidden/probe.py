@@ -10,9 +10,10 @@ model-free controls, the share of the explanation on the marks, and the
 clean-digit accuracy before and after the shortcut was removed.
 
 ``challenge=True`` (``dlpath challenge``) shifts the test digits: each is
-moved by one pixel in a random direction and gets a little noise, so a model
-(and an explanation) tuned to the exact test split meets digits it has never
-seen.
+rotated by up to 10 degrees, its ink dimmed to 70-100% and a little noise
+added, so a model (and an explanation) tuned to the exact test split meets
+digits it has never seen (the reference solution: test accuracy 0.98 ->
+about 0.89; its explanations' faithfulness margins hold).
 
 A key is missing when what it needs is missing (a learner function still a
 stub: noted in ``not_implemented``; a model file not produced yet).
@@ -78,19 +79,17 @@ def _test_split(params: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _shift(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Each digit moved one pixel up, down, left or right (zeros fill in), plus
-    a little noise: fresh inputs the model never saw."""
-    out = np.zeros_like(x)
-    moves = rng.integers(0, 4, size=len(x))
-    for i, move in enumerate(moves):
-        dy, dx = ((-1, 0), (1, 0), (0, -1), (0, 1))[move]
-        out[i] = np.roll(x[i], (dy, dx), axis=(-2, -1))
-        if dy:
-            out[i, ..., 0 if dy > 0 else -1, :] = 0
-        if dx:
-            out[i, ..., :, 0 if dx > 0 else -1] = 0
-    noisy = out + rng.normal(0, 0.05, size=out.shape).astype(np.float32)
-    return np.clip(noisy, 0, 1).astype(np.float32)
+    """Fresh handwriting conditions: each digit rotated by up to 10 degrees
+    either way (a different slant), its ink dimmed to 70-100% (a lighter pen)
+    and a little noise added (a different scanner)."""
+    from scipy.ndimage import rotate
+
+    angles = rng.uniform(-10, 10, size=len(x))
+    out = np.stack([rotate(img[0], a, reshape=False, order=1)[None]
+                    for img, a in zip(x, angles, strict=True)])
+    out = out * rng.uniform(0.7, 1.0, size=(len(x), 1, 1, 1))
+    out = out + rng.normal(0, 0.05, size=out.shape)
+    return np.clip(out, 0, 1).astype(np.float32)
 
 
 # --------------------------------------------------------------- the measures
