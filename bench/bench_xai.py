@@ -11,15 +11,18 @@
    as `dlpath check` runs it), wall time.
 
 Every stage runs on one CPU thread (`threads: 1`). The budgets are for an
-idle 2-core machine; to judge a run on a busy one, the script also times
-`python -c "import torch"` (about 1 s idle) before and after, and prints the
-load average: divide by that factor, or better, rerun on an idle machine.
+idle 2-core machine. Every stage runs on one thread, one after the other, so
+idle wall time is about the CPU time of the run, which the script prints too:
+on a busy machine it is the better guide (though contention inflates it as
+well, ~2.5x at a load of 10 on 2 cores). It also times `python -c "import
+torch"` (about 1 s idle) and prints the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,9 +32,17 @@ from pathlib import Path
 FRESH_BUDGET_S, REFERENCE_BUDGET_S = 60.0, 120.0
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
+def cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path, cpu_used: list[float] | None = None) -> float:
+    """Wall seconds of ``cmd``; its CPU seconds (children included) appended to ``cpu_used``."""
+    start, before = time.perf_counter(), cpu()
     subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True)
+    if cpu_used is not None:
+        cpu_used.append(cpu() - before)
     return time.perf_counter() - start
 
 
@@ -56,8 +67,9 @@ def main() -> None:
         reference = scaffold.create_project("xai", "reference", where / "b").path
         solutions.apply_reference(reference)
         dvc = [sys.executable, "-m", "dvc", "repro"]
-        fresh_s = timed(dvc, fresh)
-        reference_s = timed(dvc, reference)
+        cpu_s: list[float] = []
+        fresh_s = timed(dvc, fresh, cpu_s)
+        reference_s = timed(dvc, reference, cpu_s)
         start = time.perf_counter()
         measured = probe.measure(reference, probe.probe_path(templates.get("xai").path))
         probe_s = time.perf_counter() - start
@@ -69,6 +81,8 @@ def main() -> None:
           f"{FRESH_BUDGET_S:.0f} s budget")
     print(f"reference dvc repro:  {reference_s:6.1f} s = {reference_s / REFERENCE_BUDGET_S:.2f}x "
           f"its {REFERENCE_BUDGET_S:.0f} s budget; {reference_s / fresh_s:.2f}x the fresh run")
+    print(f"CPU time (every stage is one thread, one after the other: on an idle machine the "
+          f"wall time is about this): fresh {cpu_s[0]:.1f} s, reference {cpu_s[1]:.1f} s")
     print(f"probe (dlpath check): {probe_s:6.1f} s"
           + (f" (error: {measured.error})" if measured.error else ""))
     print(f"scaled to an idle machine by the import-torch factor {factor:.2f}: fresh "
