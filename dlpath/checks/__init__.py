@@ -12,8 +12,12 @@ One module per family, the registry here:
 * :mod:`~dlpath.checks.dvc` – ``dvc_*`` (DVC's answers, reused while their fingerprint holds)
 * :mod:`~dlpath.checks.metrics` – ``metric``, ``metric_ratio``
 * :mod:`~dlpath.checks.commands` – ``command``, ``package_tests``, with the command
-  cache (:mod:`~dlpath.checks.cache`) and the process runner (:mod:`~dlpath.checks.runner`)
+  cache (:mod:`~dlpath.checks.cache`), the process runner (:mod:`~dlpath.checks.runner`)
+  and pytest run in isolation with a per-test report (:mod:`~dlpath.checks.pytests`)
 * :mod:`~dlpath.checks.probe` – ``probe``: dlpath measures the learner's model itself
+
+Learner code that dlpath judges (tests, probes) runs in ``_child.py``, an
+isolated interpreter that reports through a nonce-tagged channel.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from dlpath.checks.base import FAIL, PASS, Context, Outcome, no_git
+from dlpath.fsutil import read_text_limited
 
 
 def git_commits(ctx: Context, min: int) -> Outcome:  # noqa: A002 - rubric field name
@@ -80,7 +81,7 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
     for label, sha in candidates:
         try:
             if sha == "WORKSPACE":
-                text = ctx.path("params.yaml").read_text(encoding="utf-8")
+                text = read_text_limited(ctx.path("params.yaml"))
             else:
                 text = ctx.git("show", f"{sha}:params.yaml")
             changed = _changed(defaults, _flatten(yaml.safe_load(text) or {}), keys)
@@ -101,7 +102,7 @@ def uncommitted_params_note(ctx: Context) -> str:
         return ""
     try:
         committed = _flatten(yaml.safe_load(ctx.git("show", "HEAD:params.yaml")) or {})
-        current = _flatten(yaml.safe_load(ctx.path("params.yaml").read_text(encoding="utf-8"))
+        current = _flatten(yaml.safe_load(read_text_limited(ctx.path("params.yaml")))
                            or {})
     except Exception:  # no commit, no params.yaml, not YAML: nothing to say
         return ""
