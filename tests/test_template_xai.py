@@ -289,6 +289,21 @@ def test_dvc_shows_the_metrics_and_plots(reference, tmp_path):
     assert "integrated_gradients_spearman_abs" in html and "random_ink" in html
 
 
+@pytest.mark.slow
+def test_the_reference_passes_its_challenge_on_shifted_digits(reference):
+    """dlpath challenge's data (rotated, lighter, noisier digits): the model loses
+    accuracy, its explanations stay faithful and the shortcut's fix still pays."""
+    from dlpath.checks.metrics import compare
+    from dlpath.checks.probe import measure
+
+    root, _ = reference
+    shifted = measure(root, PROBE, seed=11, challenge=True)
+    assert shifted.error is None, shifted.output
+    for score in templates.get("xai").challenge.scores:
+        assert compare(shifted.values[score.key], score.op, score.value), score
+    assert shifted.values["model.accuracy"] < read_metrics(root, "faithfulness")["model_accuracy"]
+
+
 # ---------------------------------------------------------- shortcuts (slow)
 
 
