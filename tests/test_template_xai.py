@@ -14,29 +14,31 @@
 
 The fresh pipeline runs once per module; the reference is a clone of it
 with the stages after training re-run; each shortcut is planted in a clone
-of the reference, re-running only the stage it needs (most goal checks are
-probes, which measure the current code and models directly).
+of the reference and judged by the checks that must catch it (run_checks):
+most goal checks are probes, which measure the current code and models
+directly, so only the one-epoch model re-runs a stage (train, alone), and
+the fix that keeps the marks stands the biased model in for the model it
+would retrain. No test is timed: bench/bench_xai.py measures the runs.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import resource
-import time
+import shutil
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from dlpath import checker, rubric, solutions, templates
-from tests.conftest import dvc, make_project
+from dlpath import checker, checks, project, rubric, solutions, templates, vcs
+from tests.conftest import dvc, make_project, run
 from tests.template_helpers import (
     PKG,
-    REPRO_BUDGET_S,
     assert_milestone_fails,
     assert_project_tests_and_ruff_pass,
-    assert_stages_rewrite_identically,
     clone,
     read_metrics,
     replace_function,
@@ -67,6 +69,37 @@ def evaluate_all(root: Path) -> dict[str, dict[str, checker.CheckReport]]:
 
 def failing(checks: dict) -> dict:
     return {cid: c for cid, c in checks.items() if c.status in ("fail", "error")}
+
+
+@dataclass
+class Told:
+    """One check's result as a learner sees it."""
+
+    status: str
+    message: str
+    hint: str
+
+
+def run_checks(root: Path, milestones=GOALS, kinds=None, ids=None) -> dict[str, dict[str, Told]]:
+    """Only some checks of the template's rubric (``kinds``, ``ids``), run as
+    `dlpath check` runs them (one probe run shared), nothing cached: a
+    shortcut test pays for the checks that must catch it, not for the rest."""
+    meta = project.load_meta(root)
+    ctx = checks.Context(root=root, meta=meta, use_cache=False)
+    found: dict[str, dict[str, Told]] = {}
+    with vcs.in_dir(root):
+        try:
+            for m in rubric.load_for_project(root, meta).milestones:
+                if m.id not in milestones:
+                    continue
+                for c in m.checks:
+                    if (kinds is None or c.kind in kinds) and (ids is None or c.id in ids):
+                        outcome = checks.run(ctx, c)
+                        found.setdefault(m.id, {})[c.id] = Told(outcome.status,
+                                                                outcome.message, c.hint)
+        finally:
+            ctx.close()
+    return found
 
 
 # ------------------------------------------------------------------- fast
@@ -132,42 +165,20 @@ def test_goal_milestones_rest_on_probes_and_hidden_checks():
 # ------------------------------------------------------------- fresh (slow)
 
 
-def cpu_seconds() -> float:
-    """CPU time of every finished child process (dvc repro and its stages)."""
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
-# Every stage runs on one thread, one after the other, so on an idle machine a
-# run's wall time is about its CPU time. On a machine shared with other
-# pipelines the wall time measures the neighbours; the CPU time much less so
-# (it still grows with contention, ~2.5x at a load of 10 on 2 cores). The
-# figures against the 60 s / 120 s budgets come from bench/bench_xai.py.
-CPU_BUDGET_S = REPRO_BUDGET_S
-
-
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
-    before = cpu_seconds()
-    root, wall = reproduce("xai", tmp_path_factory)
-    cpu = cpu_seconds() - before
-    print(f"xai fresh: {cpu:.1f} s of CPU time")
-    return root, wall, cpu
+    """A fresh project after its first `dvc repro` (timings: bench/bench_xai.py)."""
+    return reproduce("xai", tmp_path_factory)[0]
 
 
 @pytest.fixture(scope="module")
 def fresh_checks(fresh):
-    return evaluate_all(fresh[0])
-
-
-@pytest.mark.slow
-def test_fresh_repro_fits_the_time_budget(fresh):
-    assert fresh[2] < CPU_BUDGET_S
+    return evaluate_all(fresh)
 
 
 @pytest.mark.slow
 def test_fresh_pipeline_shows_a_captum_baseline_and_no_learner_metric(fresh):
-    root, _ = fresh
+    root = fresh
     explain, sanity = read_metrics(root, "explain"), read_metrics(root, "sanity")
     faith, short = read_metrics(root, "faithfulness"), read_metrics(root, "shortcut")
     for metrics in (explain, sanity, faith):
@@ -199,6 +210,8 @@ def test_fresh_goal_milestones_fail_naming_file_function_and_test(fresh_checks):
         for function in functions:  # hints name the file in the package, messages its path
             assert f"{function}()" in told and Path(LEARNER[function]).name in told, (mid, told)
         assert "python -m pytest -q tests/test_" in told, mid
+        assert fresh_checks[mid]["hidden-tests" if mid != "sane-explanations"
+                                 else "randomisation-ig"].status == "fail", mid
     # A probe check that needs a stub says which, with the project's own path.
     detected = fresh_checks["shortcut-found"]["detected"].message
     assert detected.startswith("not implemented yet: TODO: Integrated Gradients: write "
@@ -207,7 +220,7 @@ def test_fresh_goal_milestones_fail_naming_file_function_and_test(fresh_checks):
 
 @pytest.mark.slow
 def test_fresh_project_tests_and_ruff_pass(fresh):
-    assert_project_tests_and_ruff_pass(fresh[0])
+    assert_project_tests_and_ruff_pass(fresh)
 
 
 # --------------------------------------------------------- reference (slow)
@@ -215,18 +228,15 @@ def test_fresh_project_tests_and_ruff_pass(fresh):
 
 @pytest.fixture(scope="module")
 def reference(fresh, tmp_path_factory):
-    root = clone(fresh[0], tmp_path_factory.mktemp("xai-reference"))
+    root = clone(fresh, tmp_path_factory.mktemp("xai-reference"))
     solve(root)
-    start, before = time.perf_counter(), cpu_seconds()
     dvc("repro", cwd=root)
-    seconds, cpu = time.perf_counter() - start, cpu_seconds() - before
-    print(f"\nxai reference: dvc repro after solving took {seconds:.1f} s ({cpu:.1f} s CPU)")
-    return root, cpu
+    return root
 
 
 @pytest.fixture(scope="module")
 def reference_checks(reference):
-    return evaluate_all(reference[0])
+    return evaluate_all(reference)
 
 
 @pytest.mark.slow
@@ -238,13 +248,8 @@ def test_reference_passes_every_goal_milestone_hidden_checks_included(reference_
 
 
 @pytest.mark.slow
-def test_reference_rerun_fits_the_time_budget(reference):
-    assert reference[1] < CPU_BUDGET_S
-
-
-@pytest.mark.slow
 def test_reference_metrics_are_the_learners_and_the_report_is_honest(reference):
-    root, _ = reference
+    root = reference
     explain, sanity = read_metrics(root, "explain"), read_metrics(root, "sanity")
     faith, short = read_metrics(root, "faithfulness"), read_metrics(root, "shortcut")
     assert "not_implemented" not in explain | sanity | faith | short
@@ -269,19 +274,12 @@ def test_reference_metrics_are_the_learners_and_the_report_is_honest(reference):
 
 @pytest.mark.slow
 def test_reference_project_tests_and_ruff_pass(reference):
-    assert_project_tests_and_ruff_pass(reference[0])
-
-
-@pytest.mark.slow
-def test_sanity_and_faithfulness_are_deterministic(reference):
-    outputs = ["metrics/sanity.json", "metrics/cascading.csv", "metrics/faithfulness.json",
-               "metrics/faithfulness_seeds.csv"]
-    assert_stages_rewrite_identically(reference[0], ["sanity", "faithfulness"], outputs)
+    assert_project_tests_and_ruff_pass(reference)
 
 
 @pytest.mark.slow
 def test_dvc_shows_the_metrics_and_plots(reference, tmp_path):
-    root, _ = reference
+    root = reference
     shown = json.dumps(json.loads(dvc("metrics", "show", "--json", cwd=root).stdout))
     assert "metrics/faithfulness.json" in shown and '"deletion_margin"' in shown
     dvc("plots", "show", "-o", str(tmp_path / "plots"), cwd=root)
@@ -296,7 +294,7 @@ def test_the_reference_passes_its_challenge_on_shifted_digits(reference):
     from dlpath.checks.metrics import compare
     from dlpath.checks.probe import measure
 
-    root, _ = reference
+    root = reference
     shifted = measure(root, PROBE, seed=11, challenge=True)
     assert shifted.error is None, shifted.output
     for score in templates.get("xai").challenge.scores:
@@ -309,7 +307,7 @@ def test_the_reference_passes_its_challenge_on_shifted_digits(reference):
 
 @pytest.fixture
 def planted(reference, tmp_path):
-    return clone(reference[0], tmp_path)
+    return clone(reference, tmp_path)
 
 
 BRIGHTNESS = '''
@@ -370,20 +368,28 @@ def test_a_one_epoch_model_fails(planted):
     params = yaml.safe_load((planted / "params.yaml").read_text())
     params["train"]["epochs"] = 1
     (planted / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    dvc("repro", "train", cwd=planted)
-    assert_milestone_fails(planted, "sane-explanations", check="model-quality")
+    run([sys.executable, "-m", f"{PKG}.train"], cwd=planted)  # the train stage, alone
+    told = run_checks(planted, ["sane-explanations"], ids={"model-quality"})
+    quality = told["sane-explanations"]["model-quality"]
+    # It fails on the measurement, not only because metrics/ is now stale.
+    measured = re.search(r"dlpath measured ([0-9.]+) ", quality.message)
+    assert quality.status == "fail" and float(measured.group(1)) < 0.93, quality.message
 
 
 @pytest.mark.slow
 def test_a_fix_that_keeps_the_marks_fails(planted):
     replace_function(planted, f"{PKG}/audit.py", "remove_shortcut", KEEPS_THE_MARKS)
-    dvc("repro", "shortcut", cwd=planted)
-    bad = assert_milestone_fails(planted, "shortcut-found", check="clean-gain")
-    assert {"removed", "hidden-tests", "visible-tests"} <= {c.id for c in bad}
+    # The shortcut stage would retrain on the still-marked data with the biased
+    # model's recipe and seed: the biased model stands in for it (no re-training).
+    shutil.copyfile(planted / "models" / "cnn_biased.pt", planted / "models" / "fixed" / "cnn.pt")
+    told = run_checks(planted, ["shortcut-found"], kinds={"package_tests", "probe"})
+    bad = failing(told["shortcut-found"])
+    assert {"clean-gain", "removed", "hidden-tests"} <= set(bad), told
+    assert "detected" not in bad  # the biased model's marks are still found
 
 
 @pytest.mark.slow
 def test_calling_captum_instead_of_writing_the_method_fails(planted):
     replace_function(planted, f"{PKG}/methods.py", "integrated_gradients", WITH_CAPTUM)
-    bad = assert_milestone_fails(planted, "integrated-gradients", check="hidden-tests")
-    assert "visible-tests" in {c.id for c in bad}
+    told = run_checks(planted, ["integrated-gradients"], ids={"hidden-tests"})
+    assert told["integrated-gradients"]["hidden-tests"].status == "fail"
