@@ -1,40 +1,45 @@
-"""Stage `explain`: heatmaps (PNG) and arrays (NPZ) for a fixed set of test images.
+"""Stage `explain`: heatmaps of both methods for test images the model gets
+right and for those it gets wrong, and how your code compares with Captum's.
 
-The first `explain.examples` test images are always the same ones (the split
-is seeded), so heatmaps from two runs or two experiments compare directly.
+* figures/explanations.png: the first `explain.examples` correctly
+  classified test images; figures/misclassified.png: up to
+  `explain.misclassified` test images the model gets wrong, explained for
+  the class it (wrongly) predicted: what did it see?
+* data/attributions.npz: the arrays, for your own analysis.
+* metrics/explain.json: for your Integrated Gradients, the completeness
+  error (how far the attributions' sum is from the score difference they
+  must add up to) and the relative difference from Captum's; for your
+  Grad-CAM, the difference from Captum's.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from .attribution import METHODS, attribute, load_model  # noqa: E402
-from .common import load_params, load_split, pick_device, set_threads  # noqa: E402
+from .attribution import captum_fn, explainers, load_model
+from .common import load_params, load_split, pick_device, set_threads, write_json
+from .figures import heatmap_rows
 
 
-def heatmap_grid(images, attributions, labels, preds, title: str, path: Path) -> None:
-    """Top row the images, bottom row their attributions (red for, blue against)."""
-    n = len(images)
-    fig, axes = plt.subplots(2, n, figsize=(1.4 * n, 3.2), squeeze=False)
-    for i in range(n):
-        axes[0, i].imshow(images[i, 0], cmap="gray")
-        axes[0, i].set_title(f"y={labels[i]} p={preds[i]}", fontsize=7)
-        limit = float(np.abs(attributions[i, 0]).max()) or 1.0
-        axes[1, i].imshow(attributions[i, 0], cmap="bwr", vmin=-limit, vmax=limit)
-        for ax in axes[:, i]:
-            ax.axis("off")
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def completeness_error(model, x: torch.Tensor, target: torch.Tensor, attr: torch.Tensor) -> float:
+    """Mean |sum of attributions - (score(x) - score(black))| over the mean
+    |score(x) - score(black)|: 0 for exact Integrated Gradients."""
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        t = target.to(device).view(-1, 1)
+        x = x.to(device)
+        gap = model(x).gather(1, t) - model(torch.zeros_like(x)).gather(1, t)
+    gap = gap.view(-1).cpu()
+    error = (attr.flatten(1).sum(1) - gap).abs().mean()
+    return float(error / gap.abs().mean().clamp_min(1e-12))
+
+
+def relative_difference(a: torch.Tensor, b: torch.Tensor) -> float:
+    """|a - b| / |b| (L2 norms over everything)."""
+    return float((a - b).norm() / b.norm().clamp_min(1e-12))
 
 
 def main() -> None:
@@ -43,20 +48,57 @@ def main() -> None:
     set_threads(params)
     model = load_model(device=pick_device())
     test = load_split("data/prepared/test.npz")
-    x = torch.as_tensor(test["x"][: cfg["examples"]])
-    y = test["y"][: cfg["examples"]]
+    x_all, y_all = torch.as_tensor(test["x"]), torch.as_tensor(test["y"])
     with torch.no_grad():
-        preds = model(x.to(next(model.parameters()).device)).argmax(1).cpu()
-    arrays = {}
-    for method in METHODS:
-        attr = attribute(model, x, preds, method, cfg["ig_steps"]).numpy()
-        arrays[method] = attr
-        heatmap_grid(x.numpy(), attr, y, preds.numpy(), method.replace("_", " "),
-                     Path("figures") / f"{method}.png")
+        pred_all = model(x_all.to(next(model.parameters()).device)).argmax(1).cpu()
+    right = torch.nonzero(pred_all == y_all).view(-1)[: cfg["examples"]]
+    wrong = torch.nonzero(pred_all != y_all).view(-1)[: cfg["misclassified"]]
+
+    todo: list[str] = []
+    chosen = explainers(todo, cfg["ig_steps"])
+    metrics: dict = {"examples": len(right), "misclassified": len(wrong)}
+    arrays = {"images": x_all[right].numpy(), "labels": y_all[right].numpy(),
+              "predictions": pred_all[right].numpy()}
+    rows, wrong_rows = [], []
+    for ex in chosen:
+        attr = ex(model, x_all[right], pred_all[right])
+        arrays[ex.method] = attr.numpy()
+        rows.append((ex.short.replace(" (", "\n("), attr.numpy()))
+        if len(wrong):
+            wrong_rows.append((rows[-1][0], ex(model, x_all[wrong], pred_all[wrong]).numpy()))
+        if ex.by == "you":
+            reference = captum_fn(ex.method, cfg["ig_steps"])(
+                model, x_all[right].to(next(model.parameters()).device),
+                pred_all[right].to(next(model.parameters()).device)).detach().cpu()
+            entry = {"captum_difference": round(relative_difference(attr, reference), 6)}
+        else:
+            entry = {}
+        if ex.method == "integrated_gradients":
+            entry["completeness_error"] = round(
+                completeness_error(model, x_all[right], pred_all[right], attr), 6)
+        metrics[ex.key] = entry
+
+    titles = [f"y={int(y)} p={int(p)}" for y, p in zip(y_all[right], pred_all[right], strict=True)]
+    heatmap_rows(Path("figures/explanations.png"), x_all[right].numpy(), rows, titles,
+                 "What made the model say p? (one colour scale per method)")
+    if len(wrong):
+        titles = [f"y={int(y)} p={int(p)}" for y, p in zip(y_all[wrong], pred_all[wrong],
+                                                             strict=True)]
+        heatmap_rows(Path("figures/misclassified.png"), x_all[wrong].numpy(), wrong_rows, titles,
+                     "Misclassified test images, explained for the wrong class p")
+    else:
+        heatmap_rows(Path("figures/misclassified.png"), x_all[:0].numpy(), [], [],
+                     "The model gets every test image right: nothing to show")
     out = Path("data/attributions.npz")
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, images=x.numpy(), labels=y, predictions=preds.numpy(), **arrays)
-    print(f"wrote heatmaps of {len(x)} test images to figures/ and the arrays to {out}")
+    np.savez_compressed(out, **arrays)
+    if todo:
+        metrics["not_implemented"] = todo
+    write_json("metrics/explain.json", metrics)
+    for ex in chosen:
+        extra = metrics[ex.key]
+        print(f"{ex.label}: " + ", ".join(f"{k} {v:.4f}" for k, v in extra.items()))
+    print(f"heatmaps of {len(right)} test images (and {len(wrong)} misclassified) in figures/")
 
 
 if __name__ == "__main__":
