@@ -8,6 +8,7 @@ Nothing here prints. The report is rendered as a table or as JSON by the CLI
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -72,6 +73,19 @@ class Report:
     template: str | None
     milestones: list[MilestoneReport]
     tampered: list[str] = field(default_factory=list)
+    #: what the learner should know (stderr): a discarded state, a newer dlpath, ...
+    warnings: list[str] = field(default_factory=list)
+    #: "template": dlpath's rubric for the project's template (hidden checks
+    #: included); "project": a hand-written .dlpath/rubric.yaml
+    rubric_source: str = "template"
+    #: grader mode: the commit graded, and how (see dlpath.grader)
+    grade: dict[str, Any] | None = None
+
+    @property
+    def hidden_included(self) -> bool:
+        """True only where dlpath's own rubric ran: a hand-written rubric
+        never counts as "hidden ones included"."""
+        return self.rubric_source == "template"
 
     @property
     def all_checks(self) -> list[CheckReport]:
@@ -123,6 +137,10 @@ class Report:
             "project": str(self.root),
             "template": self.template,
             "tampered": self.tampered,
+            "warnings": self.warnings,
+            "rubric": self.rubric_source,
+            "mode": "grade" if self.grade else "local",
+            **({"grade": self.grade} if self.grade else {}),
             "visible": {"passed": visible_passed, "total": visible_total},
             "hidden": {"passed": hidden_passed, "total": hidden_total},
             "skipped": self.skipped,
@@ -164,55 +182,162 @@ def _hide(outcome: checks.Outcome, check: rubric.Check) -> tuple[str, str]:
     return f"hidden check {word}", ""
 
 
-def evaluate(root: Path, *, milestone: str | None = None, run_commands: bool = True,
-             record: bool = True) -> Report:
+#: check kinds whose numbers grader mode computes itself (after re-running the
+#: pipeline in its clean checkout), never reads as committed
+NUMBER_KINDS = {"metric", "metric_ratio", "probe"}
+
+
+def _meta(root: Path, tampered: list[str], warnings: list[str]) -> project.ProjectMeta | None:
+    """The project's metadata, held to its first commit's: a project whose
+    ``.dlpath/project.json`` was deleted, or changed to another template or
+    other answers, is still checked against the template it was made from."""
+    from dlpath import reference
+
+    meta = project.load_meta(root)
+    first = reference.first_commit_meta(root)
+    if first is None:
+        return meta
+    sha, data = first
+    try:
+        original = project.meta_from_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError, DlpathError):
+        return meta
+    if meta is None:
+        tampered.append(f"{project.META_DIR}/{project.META_FILE}")
+        warnings.append(f"{project.META_DIR}/{project.META_FILE} was deleted; checking against "
+                        f"the '{original.template}' template of the first commit ({sha[:8]})")
+        return original
+    if (meta.template, meta.answers, meta.package) != (
+            original.template, original.answers, original.package):
+        tampered.append(f"{project.META_DIR}/{project.META_FILE}")
+        warnings.append(f"{project.META_DIR}/{project.META_FILE} names another template or "
+                        f"other answers than the first commit ({sha[:8]}); checking against "
+                        "the first commit's")
+        return original
+    return meta
+
+
+def _versions(meta: project.ProjectMeta, warnings: list[str]) -> None:
+    from dlpath import __version__, templates
+    from dlpath.project import version_tuple
+
+    if version_tuple(meta.dlpath_version) > version_tuple(__version__):
+        warnings.append(f"This project was made by dlpath {meta.dlpath_version}, newer than "
+                        f"this one ({__version__}): some checks may be missing or differ "
+                        "(upgrade: pip install -U dlpath)")
+    try:
+        installed = templates.get(meta.template).version
+    except DlpathError:
+        return
+    if str(installed) != str(meta.template_version):
+        warnings.append(f"This project was made from version {meta.template_version} of the "
+                        f"'{meta.template}' template; dlpath has version {installed} and checks "
+                        "against it")
+
+
+def _tampering(root: Path, meta: project.ProjectMeta | None, stack: ExitStack, *,
+               fresh: bool, warnings: list[str]) -> tuple[list[str], Path | None]:
+    """Protected files changed since the template rendered them, and the
+    rendered reference (None where there is none)."""
+    from dlpath import reference
+
+    if meta is None:
+        return [], None
+    try:
+        ref = stack.enter_context(reference.rendered(root, meta, fresh=fresh))
+    except (DlpathError, OSError) as exc:
+        message = exc.message if isinstance(exc, DlpathError) else str(exc)
+        warnings.append(f"The '{meta.template}' template could not be rendered to compare "
+                        f"with ({message}); compared with the checksums recorded at creation")
+        return project.tampered(root, meta), None
+    return reference.compare(root, ref), ref
+
+
+def evaluate(root: Path, *, milestone: str | list[str] | None = None,
+             run_commands: bool = True, record: bool = True, use_cache: bool = True,
+             grade: Any = None) -> Report:
+    """Evaluate the project at (or above) ``root``.
+
+    ``milestone``: one id or several (default: every milestone).
+    ``use_cache``: False reads and writes no cached result (``--no-cache``).
+    ``grade``: a :class:`dlpath.grader.Checkout` (grader mode): nothing cached,
+    nothing recorded, the reference rendered afresh, and the number checks
+    run after the checkout has re-run the pipeline.
+    """
     root = root.resolve()
     if not root.is_dir():
         raise DlpathError(f"'{root}' is not a directory.", exit_code=ExitCode.USAGE)
     found = project.find_root(root)
     if found is not None:
         root = found
-    meta = project.load_meta(root)
-    the_rubric = rubric.load_for_project(root)
-    selected = [the_rubric.milestone(milestone)] if milestone else the_rubric.milestones
-    tampered = project.tampered(root, meta) if meta else []
-    state = results.load(root)
-    ctx = checks.Context(root=root, meta=meta, run_commands=run_commands, tampered=tampered,
-                         cache=dict(state.get("cache", {})))
+    warnings: list[str] = []
+    tampered: list[str] = []
+    meta = _meta(root, tampered, warnings)
+    the_rubric = rubric.load_for_project(root, meta)
+    wanted = [milestone] if isinstance(milestone, str) else list(dict.fromkeys(milestone or []))
+    selected = [the_rubric.milestone(m) for m in wanted] if wanted else the_rubric.milestones
+    if meta is not None:
+        _versions(meta, warnings)
+    grading = grade is not None
+    state = results.empty() if grading or not use_cache else results.load(root, warnings)
     reports = []
-    # ctx.close() must run inside in_dir: the DVC session it closes changed
-    # directory itself, and restores the directory it found (the root).
-    with vcs.in_dir(root):
-        try:
-            for m in selected:
-                check_reports = []
-                for check in m.checks:
-                    start = time.perf_counter()
-                    outcome = checks.run(ctx, check)
-                    message, output = _hide(outcome, check)
-                    check_reports.append(CheckReport(
-                        milestone=m.id, id=check.id, kind=check.kind, status=outcome.status,
-                        message=message, hint=check.hint, max_score=check.points,
-                        score=check.points if outcome.status == checks.PASS else 0,
-                        visible=check.visible, seconds=time.perf_counter() - start,
-                        cached=outcome.cached, output=output, transient=outcome.transient,
-                    ))
-                reports.append(MilestoneReport(id=m.id, title=m.title, step=m.step,
-                                               checks=check_reports))
-        finally:
-            ctx.close()
+    with ExitStack() as stack:
+        found_tampered, ref = _tampering(root, meta, stack, fresh=grading, warnings=warnings)
+        tampered = sorted({*tampered, *found_tampered})
+        ctx = checks.Context(root=root, meta=meta, run_commands=run_commands,
+                             tampered=tampered, cache=dict(state.get("cache", {})),
+                             use_cache=use_cache and not grading, reference=ref,
+                             grade=grading)
+        # ctx.close() must run inside in_dir: the DVC session it closes changed
+        # directory itself, and restores the directory it found (the root).
+        with vcs.in_dir(root):
+            try:
+                deferred: list[tuple[list[CheckReport], int, rubric.Milestone, rubric.Check]] = []
+                for m in selected:
+                    check_reports: list[CheckReport] = []
+                    for check in m.checks:
+                        if grading and check.kind in NUMBER_KINDS and run_commands:
+                            deferred.append((check_reports, len(check_reports), m, check))
+                            check_reports.append(None)  # type: ignore[arg-type]
+                            continue
+                        check_reports.append(_run(ctx, m, check))
+                    reports.append(MilestoneReport(id=m.id, title=m.title, step=m.step,
+                                                   checks=check_reports))
+                if deferred:
+                    failure = grade.reproduce(ctx)
+                    for check_reports, index, m, check in deferred:
+                        check_reports[index] = _run(ctx, m, check, failure)
+            finally:
+                ctx.close()
     report = Report(root=root, template=meta.template if meta else None, milestones=reports,
-                    tampered=tampered)
-    if record:
-        _record(root, report, ctx.cache)
+                    tampered=tampered, warnings=warnings,
+                    rubric_source="template" if the_rubric.template else "project")
+    if record and not grading:
+        # --no-cache leaves the cache as it was (None): it neither used nor refreshed it
+        _record(root, report, ctx.cache if use_cache else None)
     return report
 
 
-def _record(root: Path, report: Report, cache: dict[str, Any]) -> None:
+def _run(ctx: checks.Context, m: rubric.Milestone, check: rubric.Check,
+         failure: checks.Outcome | None = None) -> CheckReport:
+    start = time.perf_counter()
+    outcome = failure if failure is not None else checks.run(ctx, check)
+    message, output = _hide(outcome, check)
+    return CheckReport(
+        milestone=m.id, id=check.id, kind=check.kind, status=outcome.status,
+        message=message, hint=check.hint, max_score=check.points,
+        score=check.points if outcome.status == checks.PASS else 0,
+        visible=check.visible, seconds=time.perf_counter() - start,
+        cached=outcome.cached, output=output, transient=outcome.transient,
+    )
+
+
+def _record(root: Path, report: Report, cache: dict[str, Any] | None) -> None:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     def change(state: dict[str, Any]) -> None:
-        state["cache"] = cache
+        if cache is not None:
+            state["cache"] = cache
         for m in report.milestones:
             if m.status == checks.SKIPPED:
                 continue  # not evaluated in full: neither a pass nor a failure

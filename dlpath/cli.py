@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from dlpath import __version__
+from dlpath.commands import beyond as beyond_cmd
 from dlpath.commands import check as check_cmd
 from dlpath.commands import new as new_cmd
 from dlpath.commands import tutor as tutor_cmd
@@ -23,6 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: typer's rich help labels every flag "<bool>" (typer 0.29),
+    # and plain help needs no rich import, so --help stays fast.
+    rich_markup_mode=None,
 )
 
 
@@ -54,6 +58,10 @@ app.command("roadmap")(tutor_cmd.roadmap_)
 app.command("done")(tutor_cmd.done)
 app.command("undo")(tutor_cmd.undo)
 app.command("reset")(tutor_cmd.reset)
+app.command("challenge")(beyond_cmd.challenge)
+app.command("credential")(beyond_cmd.credential)
+app.command("verify")(beyond_cmd.verify)
+app.command("leaderboard")(beyond_cmd.leaderboard)
 
 
 def main() -> None:

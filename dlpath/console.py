@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.markup import escape
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: rich would turn ":key:" in "did:key:z6Mk..." (or any learner's
+# text with colons) into an emoji.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def error(message: str, hint: str | None = None) -> None:
@@ -82,9 +84,15 @@ _MARK = {"pass": "[green]✓ pass[/]", "fail": "[red]✗ fail[/]", "error": "[ma
 
 def render_report_warnings(report) -> None:
     """What the learner should know whatever the output format (stderr)."""
+    for line in getattr(report, "warnings", []):
+        err.print(f"[yellow]Warning:[/] {escape(line)}")
     if report.tampered:
         err.print(f"[yellow]Edited since the project was generated:[/] "
                   f"{escape(', '.join(report.tampered))} (checks that rely on them do not count)")
+    grade = getattr(report, "grade", None)
+    if grade:
+        err.print(f"[bold]Grader mode:[/] commit {escape(str(grade.get('commit', ''))[:12])} in a "
+                  "clean checkout; nothing cached, every number computed here.")
 
 
 def render_report(report) -> None:
@@ -112,8 +120,9 @@ def render_report(report) -> None:
         out.print(table)
     vp, vt = report.tally(True)
     hp, ht = report.tally(False)
+    hidden = f"  Hidden checks passed: {hp}/{ht}." if ht else ""
     out.print(f"\nScore: [bold]{report.score}/{report.max_score}[/] points.  "
-              f"Visible checks passed: {vp}/{vt}.  Hidden checks passed: {hp}/{ht}.")
+              f"Visible checks passed: {vp}/{vt}.{hidden}")
     if report.used_cache:
         out.print(f"[dim]{report.used_cache} check result(s) reused from the last check: "
                   "nothing they depend on changed.[/]")
@@ -123,8 +132,12 @@ def render_report(report) -> None:
         # Never "all passed" while some checks did not run (hidden ones among them).
         out.print(f"[green]Every check that ran passed;[/] {report.skipped} skipped "
                   "(--no-commands): run [bold]dlpath check[/] for all of them.")
+    elif not getattr(report, "hidden_included", True):
+        out.print("[bold green]All checks passed[/] (of a hand-written rubric, not a "
+                  "dlpath template's).")
     else:
-        out.print("[bold green]All checks passed, hidden ones included.[/]")
+        out.print("[bold green]All checks passed, hidden ones included.[/]" if ht
+                  else "[bold green]All checks passed.[/]")
 
 
 def render_suggestion(s) -> None:
@@ -155,3 +168,7 @@ def render_roadmap(view) -> None:
             else:
                 branch.add(f"  {escape(step.title)} [dim]({step.id})[/]")
     out.print(tree)
+    for due in getattr(view, "due", ()):  # challenges on fresh data gone stale
+        where = f" {due.project}" if due.project else ""
+        out.print(f"[bold yellow]Due again:[/] the {escape(due.template)} challenge (passed "
+                  f"{escape(due.passed_at[:10])}): [bold]dlpath challenge{escape(where)}[/]")

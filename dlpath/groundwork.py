@@ -6,7 +6,9 @@ its starting state while keeping the learner's version as a backup.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -150,7 +152,7 @@ def plan(root: Path, ids: list[str] | None) -> list[Reset]:
 def _backup_path(path: Path) -> Path:
     """``vectors.py.bak``, then ``.bak-2``, ``.bak-3``...: never an existing file."""
     candidate, n = path.with_name(path.name + ".bak"), 1
-    while candidate.exists():
+    while candidate.exists() or candidate.is_symlink():  # a dangling link too: never follow it
         n += 1
         candidate = path.with_name(f"{path.name}.bak-{n}")
     return candidate
@@ -166,7 +168,11 @@ def apply(resets: list[Reset]) -> list[Reset]:
         backup = None
         if r.path.exists():
             backup = _backup_path(r.path)
-            backup.write_bytes(r.path.read_bytes())
+            # O_EXCL: never write through a link planted at the backup's name
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(r.path.read_bytes())
+            shutil.copymode(r.path, backup)
         atomic_write_text(r.path, starting_text(r.exercise))
         done.append(Reset(r.exercise, r.path, True, backup))
     return done

@@ -6,24 +6,31 @@ that lifts it one version up); written atomically; a file that cannot be
 read is moved aside to ``progress.json.corrupt-<time>`` and reported, never
 silently dropped.
 
-Format 3 (current)::
+Format 4 (current)::
 
-    {"format_version": 3,
-     "steps": {"<step id>": {"done_at": "<iso time>", "by": "learner" | "check"}},
+    {"format_version": 4,
+     "steps": {"<step id>": {"done_at": "<iso time>", "by": "learner" | "check"
+                             | "challenge" | "credential" | "leaderboard"}},
      "next_calls": 12,
      "practice": {"<step id>": {"fail_count": 3, "last_failed": "<iso time>",
-                                "reviews": 1, "last_review": "<iso time>" | null}}}
+                                "reviews": 1, "last_review": "<iso time>" | null}},
+     "challenges": {"<template>": {"passed_at": "<iso time>" | null, "due_months": 12,
+                                   "last": {<one run>}, "history": [{<one run>}, ...]}}}
+
+A challenge run (dlpath.challenge) records ``at``, ``seed``, ``commit``,
+``project``, ``passed`` and the ``scores`` beside the learner's ``test`` figures.
 
 ``practice`` holds the concepts whose checks failed more than once: they come
 back as short review items on a spaced schedule (see dlpath.tutor).
-Format 2 had no ``practice``; format 1 was ``{"format_version": 1, "done":
-["<step id>", ...], "updated": "<iso time>"}``.
+Format 3 had no ``challenges``; format 2 had no ``practice``; format 1 was
+``{"format_version": 1, "done": ["<step id>", ...], "updated": "<iso time>"}``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +40,7 @@ from dlpath import resources
 from dlpath.errors import DlpathError
 from dlpath.fsutil import atomic_write_json
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -49,8 +56,13 @@ def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "format_version": 3, "practice": {}}
 
 
+def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "format_version": 4, "challenges": {}}
+
+
 #: from-version -> function returning the data in the next version
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 @dataclass
@@ -58,6 +70,8 @@ class Progress:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_calls: int = 0
     practice: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: challenges on fresh data, per template (dlpath.challenge)
+    challenges: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: problems met while loading (a corrupt file), for the CLI to show
     warnings: list[str] = field(default_factory=list)
     #: the version the file was in before migration (None: no file)
@@ -68,7 +82,8 @@ class Progress:
 
     def to_json(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION, "steps": self.steps,
-                "next_calls": self.next_calls, "practice": self.practice}
+                "next_calls": self.next_calls, "practice": self.practice,
+                "challenges": self.challenges}
 
 
 class NewerFormat(DlpathError):
@@ -95,7 +110,7 @@ def migrate(data: Any) -> dict[str, Any]:
 
 
 def _validate(data: dict[str, Any]) -> None:
-    for name in ("steps", "practice"):
+    for name in ("steps", "practice", "challenges"):
         if not isinstance(data.get(name), dict) or not all(
                 isinstance(v, dict) for v in data[name].values()):
             raise ValueError(f"'{name}' must map step ids to objects")
@@ -124,7 +139,8 @@ def load(path: Path | None = None) -> Progress:
         data = migrate(raw)
         _validate(data)
         return Progress(steps=dict(data["steps"]), next_calls=int(data.get("next_calls", 0)),
-                        practice=dict(data["practice"]), loaded_version=version)
+                        practice=dict(data["practice"]), challenges=dict(data["challenges"]),
+                        loaded_version=version)
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         backup = _backup(path)
         return Progress(warnings=[
@@ -138,7 +154,29 @@ def load(path: Path | None = None) -> Progress:
 
 
 def save(progress: Progress, path: Path | None = None) -> None:
-    atomic_write_json(path or resources.progress_file(), progress.to_json())
+    path = path or resources.progress_file()
+    resources.usable_user_dir(path.parent)
+    atomic_write_json(path, progress.to_json())
+
+
+@contextmanager
+def transaction(path: Path | None = None) -> Iterator[Progress]:
+    """Load, change and save the progress under a file lock, so that
+    concurrent ``dlpath done``/``next`` calls never lose each other's updates
+    (read-modify-write in one critical section)."""
+    from filelock import FileLock, Timeout
+
+    path = path or resources.progress_file()
+    resources.usable_user_dir(path.parent)
+    try:
+        with FileLock(str(path) + ".lock", timeout=60):
+            progress = load(path)
+            yield progress
+            save(progress, path)
+    except Timeout:
+        raise DlpathError(f"Another dlpath command has held {path}.lock for a minute.",
+                          hint="Wait for it to finish; if none is running, delete the lock "
+                               "file.") from None
 
 
 def now() -> str:

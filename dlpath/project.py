@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dlpath.errors import DlpathError
-from dlpath.fsutil import atomic_write_json, sha256_file
+from dlpath.fsutil import atomic_write_json, read_text_limited, sha256_file
 
 META_DIR = ".dlpath"
 META_FILE = "project.json"
@@ -71,32 +71,55 @@ def write_meta(root: Path, meta: ProjectMeta) -> None:
     atomic_write_json(meta_path(root), meta.to_json())
 
 
+def meta_from_json(data: Any) -> ProjectMeta:
+    """A ProjectMeta from project.json's content (KeyError/TypeError when it
+    lacks a field or has the wrong types; DlpathError for a newer format)."""
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        newer = isinstance(version, int) and version > FORMAT_VERSION
+        raise DlpathError(
+            f"unsupported format_version {version!r}"
+            + (" (made by a newer dlpath)" if newer else ""),
+            hint="Upgrade dlpath: pip install -U dlpath",
+        )
+    answers, checksums = data.get("answers", {}), data.get("checksums", {})
+    if not isinstance(answers, dict) or not isinstance(checksums, dict):
+        raise TypeError("answers and checksums must be objects")
+    fields = [data["template"], data["template_version"], data["dlpath_version"],
+              data["created"]]
+    if not all(isinstance(f, str) for f in fields):
+        raise TypeError("template, template_version, dlpath_version, created must be strings")
+    package = data.get("package")
+    if package is not None and not isinstance(package, str):
+        raise TypeError("package must be a string")
+    return ProjectMeta(template=fields[0], template_version=fields[1],
+                       dlpath_version=fields[2], created=fields[3], answers=answers,
+                       checksums=checksums, package=package)
+
+
 def load_meta(root: Path) -> ProjectMeta | None:
     """The project's metadata, or None where dlpath did not create ``root``."""
     path = meta_path(root)
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format_version") != FORMAT_VERSION:
-            raise DlpathError(
-                f"{path}: unsupported format_version {data.get('format_version')!r}",
-                hint="Upgrade dlpath: pip install -U dlpath",
-            )
-        return ProjectMeta(
-            template=data["template"],
-            template_version=data["template_version"],
-            dlpath_version=data["dlpath_version"],
-            created=data["created"],
-            answers=data.get("answers", {}),
-            checksums=data.get("checksums", {}),
-            package=data.get("package"),
-        )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return meta_from_json(json.loads(read_text_limited(path)))
+    except DlpathError as exc:
+        raise DlpathError(f"{path}: {exc.message}", hint=exc.hint) from None
+    except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise DlpathError(
             f"{path}: the project metadata is damaged ({exc}).",
             hint="Restore it from git: git checkout -- .dlpath/project.json",
         ) from exc
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``"0.10.2"`` -> (0, 10, 2); what is not a number counts as 0."""
+    import re
+
+    return tuple(int(n) for n in re.findall(r"\d+", str(text).split("+")[0])[:3]) or (0,)
 
 
 def find_root(start: Path) -> Path | None:

@@ -48,6 +48,36 @@ def user_dir() -> Path:
     return Path(user_data_dir(APP_NAME, appauthor=False))
 
 
+def usable_user_dir(path: Path | None = None) -> Path:
+    """dlpath's per-user folder (or ``path`` inside it), created if need be;
+    a DlpathError with the one-line cause where it cannot be used (a file in
+    its place, no permission, a read-only or full disk)."""
+    import errno
+
+    from dlpath.errors import DlpathError
+
+    folder = path or user_dir()
+    where = ("DLPATH_HOME" if os.environ.get("DLPATH_HOME") else "dlpath's per-user folder")
+    hint = ("Point DLPATH_HOME at a folder you can write, e.g. export "
+            "DLPATH_HOME=~/.dlpath" if os.environ.get("DLPATH_HOME")
+            else "Make your home folder writable, or set DLPATH_HOME to a folder you can write.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (folder, *folder.parents)
+                        if p.exists() and not p.is_dir()), folder)
+        raise DlpathError(f"{where} ({blocker}) is a file, not a folder.", hint=hint) from None
+    except OSError as exc:
+        cause = ("the disk is full" if exc.errno == errno.ENOSPC
+                 else exc.strerror or type(exc).__name__)
+        raise DlpathError(f"{where} ({folder}) cannot be created: {cause}.", hint=hint) from None
+    if not folder.is_dir():
+        raise DlpathError(f"{where} ({folder}) is not a folder.", hint=hint)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DlpathError(f"{where} ({folder}) is not writable.", hint=hint)
+    return folder
+
+
 def remotes_dir() -> Path:
     """Parent of the local DVC remotes that new projects use by default."""
     return user_dir() / "remotes"

@@ -29,10 +29,12 @@ class Step:
     prerequisites: tuple[str, ...]
     effort: str
     milestone: str | None = None  # "template/milestone" ("*" = any template)
+    #: a dlpath command that completes the step (challenge, credential, leaderboard)
+    command: str | None = None
 
     @property
     def self_reported(self) -> bool:
-        return self.milestone is None
+        return self.milestone is None and self.command is None
 
     @property
     def template(self) -> str | None:
@@ -72,6 +74,8 @@ def _err(path: Path, where: str, problem: str) -> DlpathError:
 
 
 _STEP_FIELDS = {"id", "title", "why", "do", "completion", "prerequisites", "effort"}
+#: commands that complete a step when they succeed (completion: {command: NAME})
+COMMANDS = ("challenge", "credential", "leaderboard")
 
 
 def _step(raw: object, where: str, phase: str, path: Path) -> Step:
@@ -89,8 +93,12 @@ def _step(raw: object, where: str, phase: str, path: Path) -> Step:
         raise _err(path, f"{where}.completion",
                    "is required: {milestone: TEMPLATE/MILESTONE} or {self_report: true}")
     milestone = completion.get("milestone")
-    if milestone is None and completion.get("self_report") is not True:
-        raise _err(path, f"{where}.completion", "needs milestone or self_report: true")
+    command = completion.get("command")
+    if command is not None and command not in COMMANDS:
+        raise _err(path, f"{where}.completion.command", f"must be one of {', '.join(COMMANDS)}")
+    if milestone is None and command is None and completion.get("self_report") is not True:
+        raise _err(path, f"{where}.completion",
+                   "needs milestone, command or self_report: true")
     if milestone is not None and (not isinstance(milestone, str) or milestone.count("/") != 1
                                   or not all(milestone.split("/"))):
         raise _err(path, f"{where}.completion.milestone", "must be TEMPLATE/MILESTONE")
@@ -99,7 +107,7 @@ def _step(raw: object, where: str, phase: str, path: Path) -> Step:
         raise _err(path, f"{where}.prerequisites", "must be a list of step ids")
     return Step(id=raw["id"], title=raw["title"].strip(), why=" ".join(raw["why"].split()),
                 do=" ".join(raw["do"].split()), phase=phase, prerequisites=tuple(prereqs),
-                effort=raw["effort"].strip(), milestone=milestone)
+                effort=raw["effort"].strip(), milestone=milestone, command=command)
 
 
 def parse(data: object, path: Path) -> Roadmap:

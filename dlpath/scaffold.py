@@ -16,13 +16,16 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dlpath import __version__, project, resources, solutions, templates, vcs
-from dlpath.errors import DlpathError, UsageError
+from jinja2.ext import Extension
+
+from dlpath import __version__, project, resources, signals, solutions, templates, vcs
+from dlpath.errors import DlpathError, ExitCode, UsageError
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 # Names Windows reserves for devices, with or without an extension.
@@ -40,6 +43,8 @@ class NewProject:
     used_fallback_identity: bool = False
     remote: Path | None = None
     next_commands: list[str] = field(default_factory=list)
+    #: True once the project is in place (an interrupt after that loses nothing)
+    created: bool = False
 
 
 def validate_name(name: str) -> str:
@@ -57,7 +62,28 @@ def validate_name(name: str) -> str:
             f"Invalid project name '{name}': start with a letter and use only letters, "
             "digits, '-', '_' and '.' (at most 100 characters)."
         )
+    shadowed = _shadows(package_name(name))
+    if shadowed:
+        raise UsageError(
+            f"Invalid project name '{name}': its package '{package_name(name)}' would hide "
+            f"the installed module {shadowed} (imports of it would find your project).",
+            hint=f"Choose another name, e.g. my-{name}.",
+        )
     return name
+
+
+def _shadows(package: str) -> str | None:
+    """The installed or standard module ``package`` would shadow, if any."""
+    import importlib.util
+    import sys
+
+    if package in sys.stdlib_module_names or package in sys.builtin_module_names:
+        return f"'{package}' (Python's standard library)"
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    return f"'{package}'" if spec is not None else None
 
 
 def package_name(name: str) -> str:
@@ -86,10 +112,14 @@ def _merged_questions(template: templates.Template) -> dict[str, Any]:
 def _stage(template: templates.Template, questions: dict[str, Any], staging: Path) -> None:
     """Lay the template's project tree over the base's in ``staging``."""
     base = resources.templates_dir() / templates.BASE
-    shutil.copytree(base / templates.PROJECT_DIR, staging / templates.PROJECT_DIR)
+    # No bytecode: Python may have compiled files inside the installed
+    # templates; a stale .pyc must never reach (or stand in for) a learner file.
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+    shutil.copytree(base / templates.PROJECT_DIR, staging / templates.PROJECT_DIR, ignore=skip)
     own_tree = template.path / templates.PROJECT_DIR
     if own_tree.is_dir():
-        shutil.copytree(own_tree, staging / templates.PROJECT_DIR, dirs_exist_ok=True)
+        shutil.copytree(own_tree, staging / templates.PROJECT_DIR, dirs_exist_ok=True,
+                        ignore=skip)
     # cookiecutter's Jinja loader looks in ../templates relative to the project
     # tree: put the shared partials (and the template's own) there.
     partials = staging / "templates"
@@ -115,7 +145,7 @@ def _render(
             f"Unknown --param {', '.join(unknown)} for template '{template.name}'. "
             f"Its questions are: {', '.join(public)}."
         )
-    params = _typed(params, questions)
+    params = {k: _literal(k, v) for k, v in _typed(params, questions).items()}
     fixed = {
         "_project_name": name,
         "_package_name": package_name(name),
@@ -131,21 +161,85 @@ def _render(
                 context_file=str(staging / "cookiecutter.json"),
                 extra_context={**params, **fixed},
             )
+            context["cookiecutter"]["_extensions"] = [f"{__name__}.EscapeAnswers"]
             context["cookiecutter"] = prompt_for_config(context, no_input)
             context["cookiecutter"]["_template"] = template.name
-            out = generate_files(
-                repo_dir=str(staging),
-                context=context,
-                overwrite_if_exists=False,
-                output_dir=str(target),
-                accept_hooks=False,
-            )
+            with _file_types():
+                out = generate_files(
+                    repo_dir=str(staging),
+                    context=context,
+                    overwrite_if_exists=False,
+                    output_dir=str(target),
+                    accept_hooks=False,
+                )
         except ValueError as exc:  # a --param outside a choice list
             raise UsageError(f"Invalid --param: {exc}") from exc
         except CookiecutterException as exc:
             raise DlpathError(f"Template '{template.name}' failed to render: {exc}") from exc
     answers = {k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")}
     return Path(out), answers
+
+
+def _literal(key: str, value: Any) -> Any:
+    """A --param string as Jinja's literal text: cookiecutter renders every
+    answer as a template (``{{ 7*7 }}`` became 49); inside ``{% raw %}`` it
+    stays what the learner typed."""
+    if not isinstance(value, str) or ("{" not in value and "%" not in value):
+        return value
+    if "endraw" in value:
+        raise UsageError(f"--param {key}: the text 'endraw' cannot appear in an answer.")
+    return "{% raw %}" + value + "{% endraw %}"
+
+
+#: the file being rendered (for EscapeAnswers), None while rendering names
+_CURRENT_FILE: ContextVar[str | None] = ContextVar("dlpath_current_file", default=None)
+
+
+def _escape_for(suffix: str, value: str) -> str:
+    """``value`` made safe inside a double-quoted string of a file of that type."""
+    if suffix in {".toml", ".json", ".py", ".yaml", ".yml", ".cfg", ".ini"}:
+        return json.dumps(value, ensure_ascii=False)[1:-1]
+    return value
+
+
+class EscapeAnswers(Extension):
+    """Escapes every string a template prints for the file it goes into:
+    in ``.toml``, ``.json``, ``.py``, ``.yaml``, ``.cfg`` and ``.ini`` files,
+    backslashes, quotes and control characters are escaped as in a JSON
+    string (valid in TOML, YAML, Python and JSON double-quoted strings), so
+    an answer like ``Ada "the first" Lovelace`` keeps ``pyproject.toml``
+    valid. Templates put string answers inside double quotes there;
+    Markdown and other text get the answer as it is."""
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        previous = environment.finalize
+
+        def finalize(value):
+            if previous is not None:
+                value = previous(value)
+            current = _CURRENT_FILE.get()
+            if isinstance(value, str) and current is not None:
+                return _escape_for(Path(current).suffix.lower(), value)
+            return value
+
+        environment.finalize = finalize
+        get_template = environment.get_template
+
+        def tracked(name, *args, **kwargs):
+            _CURRENT_FILE.set(str(name))
+            return get_template(name, *args, **kwargs)
+
+        environment.get_template = tracked
+
+
+@contextmanager
+def _file_types() -> Iterator[None]:
+    token = _CURRENT_FILE.set(None)
+    try:
+        yield
+    finally:
+        _CURRENT_FILE.reset(token)
 
 
 def _typed(params: dict[str, str], questions: dict[str, Any]) -> dict[str, Any]:
@@ -216,14 +310,15 @@ def _workspace(output_dir: Path, name: str) -> Iterator[Path]:
     except PermissionError as exc:
         raise DlpathError(f"No permission to write: {exc.filename or exc}") from exc
     finally:
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
-        if not ok:
-            for path in created:  # deepest first
-                try:
-                    path.rmdir()
-                except OSError:
-                    break
+        with signals.deferred():  # a second Ctrl-C must not cut the clean-up short
+            if work is not None:
+                shutil.rmtree(work, ignore_errors=True)
+            if not ok:
+                for path in created:  # deepest first
+                    try:
+                        path.rmdir()
+                    except OSError:
+                        break
 
 
 def _failing_step(report: StepReporter) -> StepReporter:
@@ -273,41 +368,65 @@ def create_project(
     if dvc and not git:
         # DVC without git cannot version the pipeline files: say so up front.
         raise UsageError("--no-git needs --no-dvc too: DVC keeps its pipeline files in git.")
+    if dvc:
+        # The default DVC remote lives in dlpath's per-user folder: refuse an
+        # unusable one now, not after rendering, at the first `dvc push`.
+        resources.usable_user_dir(resources.remotes_dir())
     if git and not vcs.git_available():
         raise DlpathError(
             "git is not installed or not on PATH.",
             hint="Install git (https://git-scm.com/downloads), or pass --no-git --no-dvc.",
         )
 
-    with _workspace(output_dir, name) as work:
-        with step(f"Rendering template '{template.name}'"):
-            root, answers = _render(template, name, params or {}, no_input, work)
-        result = NewProject(path=dest, template=template, answers=answers)
-        with step("Recording project metadata"):
-            # Learner files: each solution region becomes its TODO stub.
-            solutions.release_tree(root)
-            _write_metadata(root, template, answers, package_name(name))
-        if git:
-            with step("Initialising git"):
-                vcs.init_repo(root)
-        if dvc:
-            remote = default_remote(name)
-            with step("Initialising DVC with a local remote"):
-                vcs.dvc_init(root, remote)
-            result.remote = remote
-        if git:
-            with step("Making the first commit"):
-                message = f"Start {name} from the dlpath '{template.name}' template"
-                commit = vcs.commit_all(root, message)
-            result.commit = commit.sha
-            result.used_fallback_identity = commit.used_fallback_identity
-        with step(f"Moving the project into {dest}"):
-            try:
-                os.rename(root, dest)
-            except OSError as exc:
-                raise DlpathError(f"Could not create '{dest}': {exc.strerror}") from exc
+    result = NewProject(path=dest, template=template, answers={})
+    try:
+        with signals.raise_on_terminate(), _workspace(output_dir, name) as work:
+            _build(template, name, params or {}, no_input, git, dvc, step, work, result)
+    except KeyboardInterrupt:
+        # Tell the truth about what is on disk.
+        if result.created:
+            raise DlpathError(f"Interrupted, but {dest} had already been created in full.",
+                              hint=f"It is ready: cd {dest}",
+                              exit_code=ExitCode.INTERRUPTED) from None
+        raise DlpathError("Interrupted; nothing was left half-made.",
+                          exit_code=ExitCode.INTERRUPTED) from None
     result.next_commands = [f"cd {dest}", *template.next_commands]
     return result
+
+
+def _build(template: templates.Template, name: str, params: dict[str, str], no_input: bool,
+           git: bool, dvc: bool, step: StepReporter, work: Path, result: NewProject) -> None:
+    """Render and set up the project in ``work``, then move it to ``result.path``."""
+    with step(f"Rendering template '{template.name}'"):
+        root, answers = _render(template, name, params, no_input, work)
+    result.answers = answers
+    with step("Recording project metadata"):
+        # Learner files: each solution region becomes its TODO stub.
+        solutions.release_tree(root)
+        _write_metadata(root, template, answers, package_name(name))
+    if git:
+        with step("Initialising git"):
+            vcs.init_repo(root)
+    if dvc:
+        remote = default_remote(name)
+        with step("Initialising DVC with a local remote"):
+            vcs.dvc_init(root, remote)
+        result.remote = remote
+    if git:
+        with step("Making the first commit"):
+            message = f"Start {name} from the dlpath '{template.name}' template"
+            commit = vcs.commit_all(root, message)
+        result.commit = commit.sha
+        result.used_fallback_identity = commit.used_fallback_identity
+    with step(f"Moving the project into {result.path}"):
+        # Signals are held back meanwhile: a Ctrl-C lands before the move
+        # (nothing is left) or after it (the project is complete), never between.
+        with signals.deferred():
+            try:
+                os.rename(root, result.path)
+            except OSError as exc:
+                raise DlpathError(f"Could not create '{result.path}': {exc.strerror}") from exc
+            result.created = True
 
 
 def _write_metadata(root: Path, template: templates.Template, answers: dict[str, Any],
@@ -325,3 +444,22 @@ def _write_metadata(root: Path, template: templates.Template, answers: dict[str,
         package=package,
     )
     project.write_meta(root, meta)
+
+
+def render_reference(template_name: str, answers: dict[str, Any], package: str,
+                     target: Path) -> Path:
+    """Render ``template_name`` with ``answers`` into ``target`` as ``dlpath
+    new`` would (learner files released into stubs, the visible rubric
+    copy), without git, DVC or metadata: the reference a project's protected
+    files are compared with (see dlpath.reference)."""
+    from dlpath import rubric
+
+    template = templates.get(template_name)
+    questions = _merged_questions(template)
+    params = {k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict))
+              else str(v) for k, v in answers.items()
+              if k in questions and not k.startswith("_")}
+    root, _ = _render(template, package, params, True, target)
+    solutions.release_tree(root)
+    rubric.write_visible_copy(template, root)
+    return root

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -38,6 +39,9 @@ class Template:
     path: Path
     requires_dlpath: str = ">=0.1"
     next_commands: list[str] = field(default_factory=list)
+    #: dlpath.declarations.Challenge / Leaderboard, where the manifest declares them
+    challenge: Any = None
+    leaderboard: Any = None
 
     @property
     def rubric_path(self) -> Path:
@@ -52,6 +56,12 @@ def _load_manifest(path: Path) -> Template:
         raise DlpathError(f"{manifest}: cannot read the template manifest: {exc}") from exc
     if data.get("format_version") != MANIFEST_FORMAT:
         raise DlpathError(f"{manifest}: format_version must be {MANIFEST_FORMAT}")
+    challenge = board = None
+    if data.get("challenge") is not None or data.get("leaderboard") is not None:
+        from dlpath import declarations
+
+        challenge, board = declarations.parse(
+            manifest, declarations.load_text(manifest.read_text(encoding="utf-8"), manifest))
     try:
         return Template(
             name=path.name,
@@ -62,6 +72,8 @@ def _load_manifest(path: Path) -> Template:
             path=path,
             requires_dlpath=str(data.get("requires_dlpath", ">=0.1")),
             next_commands=list(data.get("next_commands", [])),
+            challenge=challenge,
+            leaderboard=board,
         )
     except KeyError as exc:
         raise DlpathError(f"{manifest}: missing field {exc.args[0]!r}") from exc

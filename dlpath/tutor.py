@@ -244,12 +244,48 @@ def _review(concept: str, prog: progress_mod.Progress, the_roadmap: roadmap.Road
 
 
 def _command_for(step: roadmap.Step) -> str:
+    if step.command is not None:
+        return _STEP_COMMANDS[step.command]
     if step.self_reported:
         return f"dlpath done {step.id}"
     template = step.template
     if template == "*":
         return "dlpath templates   # pick any template, then: dlpath new TEMPLATE NAME"
     return f"dlpath new {template} my-{template}"
+
+
+#: what a step completed by a command asks for (completion: {command: ...})
+_STEP_COMMANDS = {"challenge": "dlpath challenge PATH   # in a finished hands-on project",
+                  "credential": "dlpath credential MILESTONE   # in a project where it passes",
+                  "leaderboard": "dlpath leaderboard   # then: dlpath leaderboard submit "
+                                 "--board LOCATION"}
+
+
+def _challenge_due(prog: progress_mod.Progress, root: Path | None,
+                   now: datetime) -> Suggestion | None:
+    """A challenge on fresh data that is due (dlpath.challenge): a passed one
+    gone stale, or, in a project whose milestones all pass, its first one."""
+    from dlpath import challenge
+
+    stale = challenge.due(prog.challenges, now)
+    item = stale[0] if stale else (challenge.first_challenge(root, prog.challenges)
+                                   if root is not None else None)
+    if item is None:
+        return None
+    where = item.project or "PATH"
+    if item.first:
+        return Suggestion(
+            "challenge", f"Challenge your {item.template} model on fresh data",
+            "Every milestone passes on the data you trained and tested on; a model that "
+            "learned the skill also holds on data it has never seen.",
+            "dlpath draws fresh, shifted data now and tests your committed model on it, "
+            "beside your own test score.", f"dlpath challenge {where}", challenge.STEP, where)
+    return Suggestion(
+        "challenge", f"Your {item.template} challenge is due again",
+        f"You passed it on {item.passed_at[:10]}; skills and practices go stale, and a "
+        "fresh challenge shows whether yours still holds.",
+        "Re-run the challenge on fresh data (retrain first if the template has moved on).",
+        f"dlpath challenge {where}", challenge.STEP, where)
 
 
 def _paper(the_roadmap: roadmap.Roadmap) -> Suggestion:
@@ -272,21 +308,21 @@ def next_step(where: Path, now: datetime | None = None) -> NextResult:
     """The suggestion for a learner at ``where``, and any warnings to show."""
     now = now or datetime.now(timezone.utc)
     the_roadmap = roadmap.load()
-    prog = progress_mod.load()
-    root = project.find_root(where)
-    if root is not None:
-        sync_project(root, the_roadmap, prog)
-        suggestion = _project_suggestion(root, the_roadmap)
-        if suggestion is not None:
-            progress_mod.save(prog)
-            return NextResult(suggestion, prog.warnings)
-    concept = _due_review(prog, the_roadmap, now)
-    if concept is not None:
-        suggestion = _review(concept, prog, the_roadmap, now)
-        progress_mod.save(prog)
+    with progress_mod.transaction() as prog:  # no lost update under concurrent calls
+        root = project.find_root(where)
+        suggestion = None
+        if root is not None:
+            sync_project(root, the_roadmap, prog)
+            suggestion = _project_suggestion(root, the_roadmap)
+        if suggestion is None:
+            suggestion = _challenge_due(prog, root, now)
+        concept = None if suggestion is not None else _due_review(prog, the_roadmap, now)
+        if concept is not None:
+            suggestion = _review(concept, prog, the_roadmap, now)
+        if suggestion is None:
+            prog.next_calls += 1
+    if suggestion is not None:
         return NextResult(suggestion, prog.warnings)
-    prog.next_calls += 1
-    progress_mod.save(prog)
     hands_on_done = any(prog.is_done(s.id) for s in the_roadmap.steps
                         if s.phase == HANDS_ON_PHASE)
     if hands_on_done and prog.next_calls % PAPER_EVERY == 0:
@@ -315,6 +351,10 @@ def mark(step_id: str, done: bool) -> Marked:
     """``dlpath done`` / ``dlpath undo``: only for self-reported steps."""
     the_roadmap = roadmap.load()
     step = the_roadmap.step(step_id)
+    if step.command is not None:
+        raise UsageError(
+            f"'{step.id}' is completed by 'dlpath {step.command}', not by hand.",
+            hint=f"Run: {_STEP_COMMANDS[step.command]}")
     if not step.self_reported:
         where = ("in any project" if step.template == "*"
                  else f"in a {step.template} project (dlpath new {step.template} NAME)")
@@ -323,14 +363,12 @@ def mark(step_id: str, done: bool) -> Marked:
             f"'{step.milestone}'.",
             hint=f"Run 'dlpath check' {where}; a passing milestone marks the step done.",
         )
-    prog = progress_mod.load()
-    changed = prog.is_done(step.id) != done
-    if done and changed:
-        prog.steps[step.id] = {"done_at": progress_mod.now(), "by": "learner"}
-    elif not done:
-        prog.steps.pop(step.id, None)
-    if changed or prog.warnings:
-        progress_mod.save(prog)
+    with progress_mod.transaction() as prog:  # no lost update under concurrent calls
+        changed = prog.is_done(step.id) != done
+        if done and changed:
+            prog.steps[step.id] = {"done_at": progress_mod.now(), "by": "learner"}
+        elif not done:
+            prog.steps.pop(step.id, None)
     return Marked(step, changed, prog.warnings)
 
 
@@ -343,12 +381,16 @@ class RoadmapView:
     done: set[str]
     current: str | None
     warnings: list[str]
+    #: challenges on fresh data that are due again (dlpath.challenge.Due)
+    due: tuple = ()
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON of ``dlpath roadmap --json`` (docs/roadmap.md)."""
         return {
             "format_version": 1,
             "current": self.current,
+            "due": [{"challenge": d.template, "passed_at": d.passed_at, "due_at": d.due_at,
+                     "project": d.project} for d in self.due],
             "done": sum(s.id in self.done for s in self.roadmap.steps),
             "total": len(self.roadmap.steps),
             "phases": [
@@ -358,6 +400,7 @@ class RoadmapView:
                             "current": s.id == self.current, "why": s.why, "do": s.do,
                             "effort": s.effort, "prerequisites": list(s.prerequisites),
                             "completion": ({"milestone": s.milestone} if s.milestone
+                                           else {"command": s.command} if s.command
                                            else {"self_report": True})}
                            for s in p.steps]}
                 for p in self.roadmap.phases
@@ -367,10 +410,15 @@ class RoadmapView:
 
 def view(where: Path) -> RoadmapView:
     the_roadmap = roadmap.load()
-    prog = progress_mod.load()
     root = project.find_root(where)
-    if root is not None and sync_project(root, the_roadmap, prog):
-        progress_mod.save(prog)
+    if root is not None:
+        with progress_mod.transaction() as prog:
+            sync_project(root, the_roadmap, prog)
+    else:
+        prog = progress_mod.load()
     done = set(prog.steps)
     step = first_open_step(the_roadmap, done)
-    return RoadmapView(the_roadmap, done, step.id if step else None, prog.warnings)
+    from dlpath import challenge
+
+    return RoadmapView(the_roadmap, done, step.id if step else None, prog.warnings,
+                       tuple(challenge.due(prog.challenges)))

@@ -167,7 +167,8 @@ def test_torchrun_trains_on_two_cpu_processes(project, tmp_path):
     shutil.copytree(root, copy, symlinks=True)
     params = {**PARAMS, "train": {**PARAMS["train"], "epochs": 2}}
     (copy / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # torchrun leaves torchelastic_*/pymp-* folders in TMPDIR: keep them in tmp_path.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
                            "-m", "proj.base_train"], cwd=copy, env=env, capture_output=True,
                           text=True, timeout=300)
@@ -191,7 +192,7 @@ def test_torchrun_with_more_processes_than_gpus_fails_clearly(project, tmp_path)
         torch.cuda.device_count = lambda: 1
     """))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake), str(root)]),
-           "OMP_NUM_THREADS": "1"}
+           "OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path)}
     env.pop("DLPATH_DEVICE", None)
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
                            "-m", "proj.base_train"], cwd=root, env=env, capture_output=True,

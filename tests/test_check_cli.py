@@ -144,7 +144,10 @@ def test_everything_passing_exits_0_and_says_so(tmp_path, runner):
     write_rubric(root, PASSING)
     result = invoke(runner, root)
     assert result.exit_code == 0, result.stdout
-    assert "All checks passed, hidden ones included." in result.stdout
+    # a hand-written rubric is never "hidden ones included"
+    assert "All checks passed (of a hand-written rubric, not a dlpath template's)." \
+        in result.stdout
+    assert "hidden ones included" not in result.stdout
     assert "Hidden checks passed: 1/1" in result.stdout
     again = invoke(runner, root)
     assert again.exit_code == 0
@@ -246,3 +249,21 @@ def test_two_checks_at_once_both_record(tmp_path):
     assert len(state["cache"]) == 1
     assert not list((root / ".dlpath").glob(".state.json.*.tmp"))
     assert git("status", "--porcelain", cwd=root).stdout == ""  # the state file is ignored
+
+
+def test_a_rubric_without_hidden_checks_never_mentions_them(tmp_path, runner):
+    root = make_mini(tmp_path)
+    write_rubric(root, PASSING.replace("visible: false,", ""))
+    result = invoke(runner, root)
+    assert result.exit_code == 0, result.stdout
+    assert "Visible checks passed: 4/4." in result.stdout
+    assert "Hidden checks" not in result.stdout and "hidden ones" not in result.stdout
+    assert "All checks passed (of a hand-written rubric" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["check", "new", "next", "roadmap", "reset"])
+def test_help_fits_80_columns_and_shows_flags_without_a_type(runner, command):
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())

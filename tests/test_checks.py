@@ -368,8 +368,8 @@ def test_files_markdown_sections_and_tags(mini):
 
 
 def test_a_glob_does_not_follow_symlinks_out_of_the_project(mini, tmp_path):
-    # A path named in the rubric that is a symlink out is refused when the
-    # rubric is loaded (tests/test_rubric.py); a glob's matches are filtered.
+    # A path named in the rubric that is a symlink out fails its check
+    # (tests/test_rubric.py); a glob's matches are filtered.
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_text("password")

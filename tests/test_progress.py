@@ -24,13 +24,14 @@ def test_round_trip_in_the_current_format(home):
     prog.next_calls = 3
     progress.save(prog)
     raw = json.loads((home / "progress.json").read_text())
-    assert raw["format_version"] == progress.FORMAT_VERSION == 3
+    assert raw["format_version"] == progress.FORMAT_VERSION == 4
     again = progress.load()
     assert again.is_done("choose-a-path") and again.next_calls == 3 and again.practice == {}
+    assert again.challenges == {}
     assert not list(home.glob(".progress.json.*"))  # no temporary file left behind
 
 
-def test_migrates_from_format_1_through_2_to_3(tmp_path):
+def test_migrates_from_format_1_to_the_current_one(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps({"format_version": 1, "done": ["choose-a-path", "qa-community"],
                                 "updated": "2026-01-01T00:00:00+00:00"}))
@@ -40,7 +41,7 @@ def test_migrates_from_format_1_through_2_to_3(tmp_path):
     assert loaded.steps["choose-a-path"]["done_at"] == "2026-01-01T00:00:00+00:00"
     assert loaded.practice == {} and loaded.next_calls == 0
     progress.save(loaded, path)
-    assert json.loads(path.read_text())["format_version"] == 3
+    assert json.loads(path.read_text())["format_version"] == progress.FORMAT_VERSION
 
 
 def test_migrates_from_format_2_keeping_the_counter(tmp_path):
@@ -72,7 +73,8 @@ def test_corrupt_progress_is_backed_up_and_reported_through_the_cli(home, runner
     assert "could not be read" in result.stderr and "kept as" in result.stderr
     backups = list(home.glob("progress.json.corrupt-*"))
     assert len(backups) == 1 and backups[0].read_text() == content
-    assert json.loads((home / "progress.json").read_text())["format_version"] == 3
+    assert (json.loads((home / "progress.json").read_text())["format_version"]
+            == progress.FORMAT_VERSION)
 
 
 def test_two_corrupt_files_in_the_same_second_get_two_backups(home):

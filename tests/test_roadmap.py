@@ -56,7 +56,7 @@ def test_every_checked_step_names_an_existing_milestone():
     base_ids = {m.id for m in rubric.load_file(
         templates.templates_dir() / templates.BASE / "rubric.yaml")}
     for step in roadmap.load().steps:
-        if step.self_reported:
+        if step.milestone is None:  # self-reported, or completed by a command
             continue
         template, milestone = step.milestone.split("/")
         if template == "*":

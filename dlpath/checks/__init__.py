@@ -12,8 +12,12 @@ One module per family, the registry here:
 * :mod:`~dlpath.checks.dvc` – ``dvc_*`` (DVC's answers, reused while their fingerprint holds)
 * :mod:`~dlpath.checks.metrics` – ``metric``, ``metric_ratio``
 * :mod:`~dlpath.checks.commands` – ``command``, ``package_tests``, with the command
-  cache (:mod:`~dlpath.checks.cache`) and the process runner (:mod:`~dlpath.checks.runner`)
+  cache (:mod:`~dlpath.checks.cache`), the process runner (:mod:`~dlpath.checks.runner`)
+  and pytest run in isolation with a per-test report (:mod:`~dlpath.checks.pytests`)
 * :mod:`~dlpath.checks.probe` – ``probe``: dlpath measures the learner's model itself
+
+Learner code that dlpath judges (tests, probes) runs in ``_child.py``, an
+isolated interpreter that reports through a nonce-tagged channel.
 """
 
 from __future__ import annotations
@@ -59,10 +63,25 @@ RUNNERS: dict[str, Callable[..., Outcome]] = {
 }
 #: kinds whose runner also takes the Check (for its cache key)
 _TAKES_CHECK = {"command", "package_tests"}
+#: kinds whose result comes from a run of the pipeline, and so from params.yaml
+_FROM_PARAMS = {"metric", "metric_ratio", "probe"}
 
 
 def run(ctx: Context, check: Check) -> Outcome:
     """Run one check; any unexpected exception is the check's `error`, not a crash."""
+    outcome = _run(ctx, check)
+    if outcome.status == FAIL and check.kind in _FROM_PARAMS:
+        # After `dvc exp run -S ...` the workspace holds the experiment: say
+        # so, or the hint about the committed run misleads.
+        note = git.uncommitted_params_note(ctx)
+        if note:
+            outcome.message += note
+            if outcome.public is not None:
+                outcome.public += note
+    return outcome
+
+
+def _run(ctx: Context, check: Check) -> Outcome:
     from dlpath.vcs import DvcBusy
 
     if check.runs_commands and not ctx.run_commands:

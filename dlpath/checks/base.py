@@ -60,6 +60,10 @@ class Context:
     dvc_reused: bool = False
     #: the probe's measurement for this evaluation (one run, one seed; see checks.probe)
     probe: Any = None
+    #: the project's template rendered with its answers (dlpath.reference), if any
+    reference: Path | None = None
+    #: grader mode: a clean checkout, nothing cached, nothing taken on trust
+    grade: bool = False
     _stack: ExitStack = field(default_factory=ExitStack)
     _dvc: Any = None
 

@@ -80,7 +80,9 @@ def environment_key() -> str:
     renamed in it: installing, upgrading or removing a distribution changes
     its ``*.dist-info`` folder in site-packages.
     """
-    parts = [CACHE_FORMAT, sys.executable, sys.version, os.environ.get("PATH", "")]
+    from dlpath import __version__
+
+    parts = [CACHE_FORMAT, __version__, sys.executable, sys.version, os.environ.get("PATH", "")]
     for folder in _site_dirs():
         try:
             parts.append(f"{folder}:{os.stat(folder).st_mtime_ns}")

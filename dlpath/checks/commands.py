@@ -12,13 +12,17 @@ import fnmatch
 import hashlib
 import os
 import re
+import secrets
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from dlpath.checks.base import ERROR, FAIL, PASS, Context, Outcome
 from dlpath.checks.cache import cache_key, input_files
+from dlpath.checks.pytests import pytest_args, pytest_env, references, run_pytest, split_args
 from dlpath.checks.runner import run_bounded
+from dlpath.reference import HOOK_NAMES, PYTEST_CONFIGS
 from dlpath.rubric import Check
 
 _MISSING_MODULE = re.compile(r"No module named '?([\w.]+)'?")
@@ -57,56 +61,71 @@ def environmental(cmd: list[str] | str, code: int | None, output: str) -> str | 
     return None
 
 
-def run_cached(ctx: Context, check: Check, cmd, timeout: float, inputs, extra: str) -> Outcome:
+def run_cached(ctx: Context, check: Check, extra: str, inputs: list[str] | None,
+               execute: Callable[[], Outcome]) -> Outcome:
+    """``execute()``'s outcome, reused from the cache while nothing it
+    depends on changed. A timeout (maybe a busy machine) and an outcome the
+    environment caused (a missing tool gets installed) are never kept."""
     key_id = check.where or f"{check.kind}:{check.id}"  # unique within a rubric
     digest = cache_key(ctx, check, extra, input_files(ctx, inputs)) if ctx.use_cache else None
     hit = ctx.cache.get(key_id) if ctx.use_cache else None
-    if hit and hit.get("inputs") == digest:
-        return Outcome(hit["status"], hit["message"], hit.get("output", ""), cached=True)
-    done = run_bounded(cmd, ctx.root, timeout, command_env(ctx))
+    if isinstance(hit, dict) and hit.get("inputs") == digest and hit.get("status") in (
+            PASS, FAIL) and isinstance(hit.get("message"), str):
+        return Outcome(hit["status"], hit["message"], str(hit.get("output", "")), cached=True)
+    outcome = execute()
     ctx.forget_files()  # the command may have written files: hash them afresh
-    code, output, seconds = done.code, done.output, done.seconds
-    cause = environmental(cmd, code, output)
-    if cause is not None:
-        outcome = Outcome(ERROR, cause, output, transient=True)
-    elif code is None:
-        outcome = Outcome(FAIL, f"timed out after {timeout:g} s", output)
-    elif code == 0:
-        outcome = Outcome(PASS, f"passed in {seconds:.1f} s", output)
-    else:
-        outcome = Outcome(FAIL, f"exited with {code}", output)
-    if code is None or cause is not None or not ctx.use_cache:
-        # a timeout may be a busy machine, a missing tool gets installed:
-        # run it again next time
-        ctx.cache.pop(key_id, None)
-    else:
+    keep = (ctx.use_cache and not outcome.transient and outcome.status in (PASS, FAIL)
+            and not outcome.message.startswith("timed out"))
+    if keep:
         ctx.cache[key_id] = {"inputs": digest, "status": outcome.status,
                              "message": outcome.message, "output": outcome.output}
+    else:
+        ctx.cache.pop(key_id, None)
     return outcome
 
 
+def _shell(ctx: Context, run: str, timeout: float) -> Outcome:
+    done = run_bounded(run, ctx.root, timeout, command_env(ctx))
+    cause = environmental(run, done.code, done.output)
+    if cause is not None:
+        return Outcome(ERROR, cause, done.output, transient=True)
+    if done.code is None:
+        return Outcome(FAIL, f"timed out after {timeout:g} s", done.output)
+    if done.code == 0:
+        return Outcome(PASS, f"passed in {done.seconds:.1f} s", done.output)
+    return Outcome(FAIL, f"exited with {done.code}", done.output)
+
+
 def _edited_tests(ctx: Context, run: str, inputs: list[str] | None) -> list[str]:
-    """The edited test files a command relies on: those its command line or its
-    ``inputs`` name, every conftest.py, and all of tests/ when it names none."""
-    tests = [f for f in ctx.tampered if f.startswith("tests/")]
-    named = [f for f in tests if f in run
-             or any(fnmatch.fnmatch(f, pattern) for pattern in inputs or [])]
+    """The changed protected files a test command relies on: whatever changes
+    how Python starts or pytest collects (a conftest.py, a pytest config, a
+    start-up hook), and the test files its command line or its ``inputs``
+    name (all of tests/ when it names none)."""
+    hooks = [f for f in ctx.tampered
+             if Path(f).name in HOOK_NAMES or f in PYTEST_CONFIGS or f.endswith(".pth")]
+    tests = [f for f in ctx.tampered if f.startswith("tests/") and f not in hooks]
     mentions_tests = "tests/" in run or any(p.startswith("tests/") for p in inputs or [])
-    if not mentions_tests:
-        return tests
-    return [f for f in tests if f in named or f.endswith("conftest.py")]
+    if mentions_tests:
+        tests = [f for f in tests if f in run
+                 or any(fnmatch.fnmatch(f, pattern) for pattern in inputs or [])]
+    return hooks + tests
 
 
 def command(ctx: Context, check: Check, run: str, timeout: float = 300,
             inputs: list[str] | None = None, uses_tests: bool = False) -> Outcome:
-    if uses_tests and ctx.tampered:
+    args = pytest_args(run)
+    if (uses_tests or args is not None) and ctx.tampered:
         edited = _edited_tests(ctx, run, inputs)
         if edited:
             return Outcome(FAIL, "does not count: the tests it runs were edited "
                                  f"({', '.join(edited[:3])}); restore them with "
                                  "git checkout $(git rev-list --max-parents=0 HEAD) -- "
                                  f"{' '.join(edited[:3])}")
-    return run_cached(ctx, check, run, timeout, inputs, extra=run)
+    if args is None:
+        return run_cached(ctx, check, run, inputs, lambda: _shell(ctx, run, timeout))
+    refs = references(ctx, split_args(args)[1])
+    return run_cached(ctx, check, run, inputs,
+                      lambda: run_pytest(ctx, args, refs, timeout, pytest_env()))
 
 
 def package_tests(ctx: Context, check: Check, tests: str, timeout: float = 300) -> Outcome:
@@ -115,8 +134,10 @@ def package_tests(ctx: Context, check: Check, tests: str, timeout: float = 300) 
     test_file = ctx.template_dir / tests
     if not test_file.is_file():
         return Outcome(ERROR, f"dlpath's packaged test {tests} is missing (reinstall dlpath)")
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
-           str(ctx.root), "-c", os.devnull, str(test_file)]
     # The packaged test's own content is part of the key: a new dlpath re-runs it.
     extra = f"{tests}:{hashlib.sha256(test_file.read_bytes()).hexdigest()}"
-    return run_cached(ctx, check, cmd, timeout, None, extra=extra)
+    # Hidden tests draw their random inputs from a seed drawn now (the
+    # ``dlpath_seed`` fixture), so they cannot be learnt from earlier runs.
+    env = {**pytest_env(), "DLPATH_SEED": str(secrets.randbelow(2**31))}
+    return run_cached(ctx, check, extra, None, lambda: run_pytest(
+        ctx, ["-q", str(test_file)], [(str(test_file), test_file)], timeout, env))

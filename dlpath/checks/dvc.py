@@ -79,6 +79,13 @@ def _facts(ctx: Context) -> dict[str, Any]:
                 dvc_signature(ctx.root, kept) == kept["key"]):
             ctx.dvc_facts, ctx.dvc_reused = kept, True
         else:
+            from dlpath.fsutil import SpecialFileError
+
+            for rel in _CONTROL_FILES:  # DVC would block reading a FIFO
+                path = ctx.root / rel
+                if path.exists() and not path.is_file():
+                    raise SpecialFileError(f"{rel} is not a regular file (a FIFO, device or "
+                                           "socket)")
             facts = ctx.ask_dvc()
             key = dvc_signature(ctx.root, facts) if ctx.use_cache else None
             if key is None:
@@ -129,17 +136,74 @@ def dvc_outputs_versioned(ctx: Context) -> Outcome:
     return _with_reuse(ctx, Outcome(PASS, f"{len(outs)} output(s) versioned by DVC"))
 
 
+def _stages(path: Path) -> dict[str, Any]:
+    from dlpath.fsutil import read_text_limited
+
+    data = yaml.safe_load(read_text_limited(path)) or {}
+    stages = data.get("stages") if isinstance(data, dict) else None
+    return stages if isinstance(stages, dict) else {}
+
+
+def _paths(entries: Any) -> set[str]:
+    """The paths of a stage's ``deps``/``outs`` (plain strings or one-key mappings)."""
+    found = set()
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, str):
+            found.add(entry.strip("/"))
+        elif isinstance(entry, dict):
+            found.update(str(k).strip("/") for k in entry)
+    return found
+
+
+def _program(cmd: Any) -> str | None:
+    """What a stage's command runs: the module of ``python -m X``, the script
+    of ``python x.py``, else the first word."""
+    import shlex
+
+    text = " ".join(cmd) if isinstance(cmd, list) else str(cmd or "")
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return None
+    if not words:
+        return None
+    if Path(words[0]).name.startswith("python") and len(words) > 1:
+        return words[2] if words[1] == "-m" and len(words) > 2 else words[1]
+    return words[0]
+
+
 def dvc_stage(ctx: Context, name: str) -> Outcome:
+    """The stage is in dvc.yaml; in a project made by dlpath, it still runs
+    what the template's stage runs, and still declares the template's
+    dependencies and outputs (a stage that echoes numbers does not count)."""
     dvc_yaml = ctx.path("dvc.yaml")
     if not dvc_yaml.is_file():
         return Outcome(FAIL, "dvc.yaml does not exist")
     try:
-        stages = (yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}).get("stages") or {}
+        stages = _stages(dvc_yaml)
     except yaml.YAMLError as exc:
         return Outcome(ERROR, f"dvc.yaml is not valid YAML: {exc}")
-    if name in stages:
-        return Outcome(PASS, f"stage {name} is defined")
-    return Outcome(FAIL, f"dvc.yaml has no stage {name!r}")
+    if name not in stages:
+        return Outcome(FAIL, f"dvc.yaml has no stage {name!r}")
+    stage = stages[name] if isinstance(stages[name], dict) else {}
+    ref_file = ctx.reference / "dvc.yaml" if ctx.reference is not None else None
+    try:
+        ref = _stages(ref_file).get(name) if ref_file and ref_file.is_file() else None
+    except (yaml.YAMLError, OSError, ValueError):
+        ref = None
+    if isinstance(ref, dict):
+        program = _program(ref.get("cmd"))
+        mine = _program(stage.get("cmd"))
+        if program and mine != program:
+            return Outcome(FAIL, f"stage {name} no longer runs {program} (its command is "
+                                 f"{str(stage.get('cmd'))[:60]!r})")
+        for field, what in (("deps", "depends on"), ("outs", "writes")):
+            missing = sorted(_paths(ref.get(field)) - _paths(stage.get(field)))
+            if missing:
+                return Outcome(FAIL, f"stage {name} no longer {what} "
+                                     f"{', '.join(missing[:3])} (the template declares it)")
+        return Outcome(PASS, f"stage {name} runs {program} with the template's inputs")
+    return Outcome(PASS, f"stage {name} is defined")
 
 
 def dvc_up_to_date(ctx: Context) -> Outcome:

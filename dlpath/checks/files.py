@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dlpath.checks.base import FAIL, PASS, Context, Outcome
-from dlpath.fsutil import is_within
+from dlpath.fsutil import is_within, read_text_limited
 
 
 def file_exists(ctx: Context, path: str) -> Outcome:
@@ -18,9 +18,12 @@ def file_exists(ctx: Context, path: str) -> Outcome:
 def file_matches(ctx: Context, path: str, pattern: str | None = None,
                  forbid: str | None = None, min_count: int = 1) -> Outcome:
     target = ctx.inside(path)
-    if target is None or not target.is_file():
-        return Outcome(FAIL, f"{path} does not exist")
-    text = target.read_text(encoding="utf-8", errors="replace")
+    if target is None:
+        return Outcome(FAIL, f"{path} leads out of the project (a symlink)")
+    if not target.is_file():
+        return Outcome(FAIL, f"{path} does not exist" if not target.exists()
+                       else f"{path} is not a regular file")
+    text = read_text_limited(target)
     if forbid is not None:
         found = re.search(forbid, text, re.MULTILINE)
         if found:
@@ -40,9 +43,12 @@ def markdown_sections(ctx: Context, path: str, sections: list[str],
     no section's text matches ``forbid`` (the template's TODO markers; text
     outside the sections, such as an introduction, may mention TODO)."""
     target = ctx.inside(path)
-    if target is None or not target.is_file():
-        return Outcome(FAIL, f"{path} does not exist")
-    text = target.read_text(encoding="utf-8", errors="replace")
+    if target is None:
+        return Outcome(FAIL, f"{path} leads out of the project (a symlink)")
+    if not target.is_file():
+        return Outcome(FAIL, f"{path} does not exist" if not target.exists()
+                       else f"{path} is not a regular file")
+    text = read_text_limited(target)
     bodies: dict[str, str] = {}
     current = None
     for line in text.splitlines():

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from dlpath.checks.base import FAIL, PASS, Context, Outcome, no_git
+from dlpath.fsutil import read_text_limited
 
 
 def git_commits(ctx: Context, min: int) -> Outcome:  # noqa: A002 - rubric field name
@@ -80,7 +81,7 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
     for label, sha in candidates:
         try:
             if sha == "WORKSPACE":
-                text = ctx.path("params.yaml").read_text(encoding="utf-8")
+                text = read_text_limited(ctx.path("params.yaml"))
             else:
                 text = ctx.git("show", f"{sha}:params.yaml")
             changed = _changed(defaults, _flatten(yaml.safe_load(text) or {}), keys)
@@ -94,3 +95,23 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
     return Outcome(FAIL, "params are still the template's defaults")
 
 
+def uncommitted_params_note(ctx: Context) -> str:
+    """`` (params.yaml differs from your last commit (k: a -> b): ...)`` when
+    the workspace's params are not the committed ones, else ``""``."""
+    if not ctx.has_git:
+        return ""
+    try:
+        committed = _flatten(yaml.safe_load(ctx.git("show", "HEAD:params.yaml")) or {})
+        current = _flatten(yaml.safe_load(read_text_limited(ctx.path("params.yaml")))
+                           or {})
+    except Exception:  # no commit, no params.yaml, not YAML: nothing to say
+        return ""
+    changed = _changed(committed, current, None)
+    if not changed:
+        return ""
+    shown = ", ".join(f"{k}: {committed.get(k, '(none)')} -> {current.get(k, '(none)')}"
+                      for k in changed[:3])
+    more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    return (f" (params.yaml differs from your last commit ({shown}{more}): this result "
+            "comes from those params; `git restore params.yaml && dvc repro` judges the "
+            "committed ones)")

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from dlpath.checks.base import ERROR, FAIL, PASS, Context, Outcome, plain
+from dlpath.fsutil import read_text_limited
 
 
 class MetricError(Exception):
@@ -24,10 +25,13 @@ class MetricError(Exception):
 def read_metrics(ctx: Context, file: str) -> Any:
     path = ctx.inside(file)
     if path is None:
-        raise MetricError(ERROR, f"{file} leads out of the project (a symlink)")
-    if not path.is_file():
+        raise MetricError(FAIL, f"{file} leads out of the project (a symlink)")
+    if not path.exists():
         raise MetricError(FAIL, f"{file} does not exist yet (run: dvc repro)")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        text = read_text_limited(path)
+    except OSError as exc:
+        raise MetricError(ERROR, f"{file} cannot be read: {exc}") from None
     if not text.strip():
         raise MetricError(ERROR, f"{file} is empty")
     try:

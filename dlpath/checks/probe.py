@@ -12,7 +12,7 @@ still a stub. ``challenge=True`` draws shifted fresh data (``dlpath
 challenge``).
 
 dlpath runs it in a separate Python process isolated from the project's
-interpreter hooks (see ``_probe_child.py``), with cwd = the project root, a
+interpreter hooks (see ``_child.py``), with cwd = the project root, a
 seed drawn at check time from :mod:`secrets`, a time limit, and the whole
 process tree killed at the end, at the timeout and on Ctrl-C. The result
 comes back through a file descriptor onto a file outside the project, tagged
@@ -27,23 +27,18 @@ never cached: each check draws fresh data.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import secrets
-import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlpath.checks.base import ERROR, FAIL, PASS, Context, Outcome, plain
 from dlpath.checks.metrics import MetricError, compare, lookup, read_metrics
-from dlpath.checks.runner import run_bounded
+from dlpath.checks.runner import run_isolated
 
 #: where a template keeps its probe, relative to its packaged folder
 PROBE_FILE = "hidden/probe.py"
 DEFAULT_TIMEOUT = 300.0
-_CHILD = Path(__file__).with_name("_probe_child.py")
 
 
 @dataclass
@@ -75,52 +70,20 @@ def probe_path(template_dir: Path | None) -> Path | None:
     return path if path.is_file() else None
 
 
-def _site_dirs() -> list[str]:
-    import site
-
-    dirs = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
-    if site.ENABLE_USER_SITE and site.getusersitepackages():
-        dirs.append(site.getusersitepackages())
-    return [d for d in dict.fromkeys(dirs) if os.path.isdir(d)]
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env.setdefault("DVC_NO_ANALYTICS", "1")
-    return env
-
-
 def measure(root: Path, probe: Path, *, seed: int | None = None, challenge: bool = False,
             timeout: float = DEFAULT_TIMEOUT) -> Measurement:
     """Run ``probe``'s ``measure(root, seed, challenge)`` in an isolated
     process and return what it measured (or why it could not)."""
     root = root.resolve()
     seed = secrets.randbelow(2**31) if seed is None else seed
-    nonce = secrets.token_hex(16)
     found = Measurement(seed=seed, challenge=challenge)
-    with tempfile.TemporaryDirectory(prefix="dlpath-probe-") as tmp:
-        result_file = Path(tmp, "result.json")
-        pycache = Path(tmp, "pycache")
-        pycache.mkdir()
-        fd = os.open(result_file, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            cmd = [sys.executable, "-I", "-S", "-B", "-X", f"pycache_prefix={pycache}",
-                   str(_CHILD), str(fd), str(probe.resolve()), str(root), str(seed),
-                   "1" if challenge else "0", json.dumps(_site_dirs())]
-            done = run_bounded(cmd, root, timeout, _env(), pass_fds=(fd,),
-                               stdin_data=f"{nonce}\n".encode())
-        finally:
-            os.close(fd)
-        found.output, found.seconds = done.output, done.seconds
-        if done.code is None:
-            found.error = f"the measurement timed out after {timeout:g} s"
-            return found
-        try:
-            result = json.loads(result_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            result = None
-    if not (isinstance(result, dict) and result.get("nonce") == nonce
-            and result.get("seed") == seed):
+    done, result = run_isolated("probe", root, [str(probe.resolve()), str(seed),
+                                                "1" if challenge else "0"], timeout)
+    found.output, found.seconds = done.output, done.seconds
+    if done.code is None:
+        found.error = f"the measurement timed out after {timeout:g} s"
+        return found
+    if result is None or result.get("seed") != seed:
         found.error = ("the measurement ended without a valid result (exit status "
                        f"{done.code}): did the project's code end the process?")
         return found
@@ -134,7 +97,11 @@ def measure(root: Path, probe: Path, *, seed: int | None = None, challenge: bool
     if not isinstance(values, dict):
         found.error = "the measurement ended without a valid result"
         return found
-    found.values = {str(k): float(v) for k, v in values.items()}  # float("nan") from "nan"
+    try:
+        found.values = {str(k): float(v) for k, v in values.items()}  # "nan" -> nan
+    except (TypeError, ValueError):
+        found.error = "the measurement ended without a valid result"
+        return found
     found.notes = [str(n) for n in result.get("notes") or []]
     found.bad = [str(b) for b in result.get("bad") or []]
     return found

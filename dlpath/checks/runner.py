@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlpath.checks.base import OUTPUT_LIMIT
+from dlpath.signals import raise_on_terminate
 
 #: environment variable carrying the per-run token of a command's processes
 TOKEN_VAR = "DLPATH_RUN_TOKEN"
@@ -46,11 +47,6 @@ class Finished:
     seconds: float
     #: processes it left behind that were killed when it ended
     leftovers: int = 0
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP while a command ran: handled like Ctrl-C (the
-    command's processes are killed, dlpath exits 130)."""
 
 
 def _prctl(option: int, value: int = 0) -> int | None:
@@ -80,32 +76,6 @@ def _subreaper() -> Iterator[bool]:
     finally:
         if ok and not before:
             _prctl(_PR_SET_CHILD_SUBREAPER, 0)
-
-
-@contextmanager
-def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise :class:`Terminated` meanwhile (main thread only)."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):  # noqa: ARG001 - signal API
-        raise Terminated(signal.Signals(signum).name)
-
-    saved = {}
-    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None:
-            try:
-                saved[sig] = signal.signal(sig, handler)
-            except (ValueError, OSError):
-                pass
-    try:
-        yield
-    finally:
-        for sig, old in saved.items():
-            signal.signal(sig, old)
 
 
 def _ours(proc, token: str) -> bool:
@@ -165,7 +135,7 @@ def run_bounded(cmd: list[str] | str, cwd: Path, timeout: float,
     env = dict(os.environ if env is None else env)
     env[TOKEN_VAR] = token
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as sink, _subreaper() as reaper, _signals_interrupt():
+    with tempfile.TemporaryFile() as sink, _subreaper() as reaper, raise_on_terminate():
         proc = subprocess.Popen(
             cmd, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
             stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
@@ -195,3 +165,75 @@ def run_bounded(cmd: list[str] | str, cwd: Path, timeout: float,
         if size > OUTPUT_LIMIT:
             tail = f"[... {size - OUTPUT_LIMIT} bytes cut ...]\n" + tail
     return Finished(code, tail, seconds, left)
+
+
+_CHILD = Path(__file__).with_name("_child.py")
+
+
+def site_dirs() -> list[str]:
+    """dlpath's own site-packages folders (the isolated child adds them back)."""
+    import site
+
+    dirs = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
+    if site.ENABLE_USER_SITE and site.getusersitepackages():
+        dirs.append(site.getusersitepackages())
+    return [d for d in dict.fromkeys(dirs) if os.path.isdir(d)]
+
+
+#: variables that would let the project configure the test runner
+_DROPPED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+
+
+def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PYTHON") and k not in _DROPPED_ENV}
+    env.setdefault("DVC_NO_ANALYTICS", "1")
+    # No pytest plugin loaded from an entry point: an editable install of the
+    # project could declare one.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def _pycache_dir(scratch: Path) -> Path:
+    """Where the isolated interpreter keeps bytecode: never next to the
+    project's sources (a planted ``__pycache__`` there is never read), but in
+    dlpath's per-user cache folder, so that the libraries are not compiled
+    again on every run (an empty folder each time made a pytest run 1.3-1.8x
+    slower); a temporary folder where that cannot be written."""
+    try:
+        from dlpath.resources import usable_user_dir, user_dir
+
+        return usable_user_dir(user_dir() / "cache" / "pycache")
+    except Exception:  # an unusable per-user folder: compile afresh
+        folder = scratch / "pycache"
+        folder.mkdir(exist_ok=True)
+        return folder
+
+
+def run_isolated(mode: str, root: Path, args: list[str], timeout: float,
+                 env: dict[str, str] | None = None) -> tuple[Finished, dict | None]:
+    """Run ``_child.py`` in ``mode`` (probe, pytest) in an isolated interpreter
+    with cwd = ``root``; return how it ended and its verdict (None where it
+    wrote none, a malformed one, or one without this run's nonce)."""
+    import json
+
+    nonce = secrets.token_hex(16)
+    with tempfile.TemporaryDirectory(prefix="dlpath-run-") as tmp:
+        verdict_file = Path(tmp, "verdict.json")
+        pycache = _pycache_dir(Path(tmp))
+        fd = os.open(verdict_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            cmd = [sys.executable, "-I", "-S", "-X", f"pycache_prefix={pycache}",
+                   str(_CHILD), mode, str(fd), str(root), json.dumps(site_dirs()), *args]
+            done = run_bounded(cmd, root, timeout, env if env is not None else isolated_env(),
+                               pass_fds=(fd,), stdin_data=f"{nonce}\n".encode())
+        finally:
+            os.close(fd)
+        try:
+            verdict = json.loads(verdict_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            verdict = None
+    if not isinstance(verdict, dict) or verdict.get("nonce") != nonce:
+        verdict = None
+    return done, verdict

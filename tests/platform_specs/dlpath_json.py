@@ -40,6 +40,12 @@ SCHEMA = {
         "score": {"type": "integer"}, "max_score": {"type": "integer"},
         "project": {"type": ["string", "null"]}, "template": {"type": ["string", "null"]},
         "tampered": {"type": "array", "items": {"type": "string"}},
+        # what the learner should know, which rubric ran, local check or grader mode
+        "warnings": {"type": "array", "items": {"type": "string"}},
+        "rubric": {"enum": ["template", "project"]},
+        "mode": {"enum": ["local", "grade"]},
+        "grade": {"type": "object", "required": ["commit"],
+                  "properties": {"commit": {"type": "string", "pattern": "^[0-9a-f]{40}$"}}},
         "visible": COUNT, "hidden": COUNT, "skipped": {"type": "integer"},
         "execution_time": {"type": "number"},
         "milestones": {"type": "array", "items": {

@@ -22,8 +22,8 @@ def _reference(params, x, y):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_forward_and_backward_on_random_networks(seed):
-    rng = np.random.default_rng(8000 + seed)
+def test_forward_and_backward_on_random_networks(seed, dlpath_seed):
+    rng = np.random.default_rng([dlpath_seed, 8000 + seed])
     n, d, h, k = (int(v) for v in rng.integers(2, 9, size=4))
     params = {"w1": rng.normal(size=(d, h)), "b1": rng.normal(size=h),
               "w2": rng.normal(size=(h, k)), "b2": rng.normal(size=k)}
@@ -37,8 +37,8 @@ def test_forward_and_backward_on_random_networks(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_numerical_gradient_on_random_functions(seed):
-    rng = np.random.default_rng(9000 + seed)
+def test_numerical_gradient_on_random_functions(seed, dlpath_seed):
+    rng = np.random.default_rng([dlpath_seed, 9000 + seed])
     x = rng.normal(size=(int(rng.integers(1, 5)), int(rng.integers(1, 5))))
     c = rng.normal(size=x.shape)
     before = x.copy()

@@ -14,8 +14,8 @@ def _reference_forward(x, gamma, beta, eps):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_forward_and_backward_on_random_batches(seed):
-    rng = np.random.default_rng(10000 + seed)
+def test_forward_and_backward_on_random_batches(seed, dlpath_seed):
+    rng = np.random.default_rng([dlpath_seed, 10000 + seed])
     n, d = int(rng.integers(2, 9)), int(rng.integers(1, 6))
     x = rng.normal(loc=rng.normal(size=d) * 3, scale=rng.uniform(0.5, 4, size=d), size=(n, d))
     gamma, beta, eps = rng.normal(size=d), rng.normal(size=d), float(rng.choice([1e-5, 1e-3]))

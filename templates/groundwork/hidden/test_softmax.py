@@ -15,8 +15,8 @@ def _reference_log_softmax(row):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_softmax_and_log_softmax_on_random_batches(seed):
-    rng = np.random.default_rng(6000 + seed)
+def test_softmax_and_log_softmax_on_random_batches(seed, dlpath_seed):
+    rng = np.random.default_rng([dlpath_seed, 6000 + seed])
     n, k = int(rng.integers(1, 20)), int(rng.integers(2, 12))
     z = rng.normal(size=(n, k)) * rng.choice([1.0, 50.0, 800.0])
     expected = np.array([_reference_log_softmax(list(row)) for row in z])
@@ -26,8 +26,8 @@ def test_softmax_and_log_softmax_on_random_batches(seed):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_cross_entropy_on_random_labels(seed):
-    rng = np.random.default_rng(7000 + seed)
+def test_cross_entropy_on_random_labels(seed, dlpath_seed):
+    rng = np.random.default_rng([dlpath_seed, 7000 + seed])
     n, k = int(rng.integers(1, 30)), int(rng.integers(2, 10))
     z = rng.normal(size=(n, k)) * rng.choice([1.0, 300.0])
     y = rng.integers(0, k, size=n)

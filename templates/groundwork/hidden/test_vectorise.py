@@ -26,8 +26,8 @@ def test_no_loops_and_no_calls_to_the_loop_version(name):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_pairwise_distances_on_random_points(seed):
-    rng = np.random.default_rng(4000 + seed)
+def test_pairwise_distances_on_random_points(seed, dlpath_seed):
+    rng = np.random.default_rng([dlpath_seed, 4000 + seed])
     n, m, d = (int(k) for k in rng.integers(1, 30, size=3))
     a, b = rng.normal(size=(n, d)) * 10, rng.normal(size=(m, d)) * 10
     expected = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
@@ -37,8 +37,8 @@ def test_pairwise_distances_on_random_points(seed):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_one_hot_and_standardise_on_random_data(seed):
-    rng = np.random.default_rng(5000 + seed)
+def test_one_hot_and_standardise_on_random_data(seed, dlpath_seed):
+    rng = np.random.default_rng([dlpath_seed, 5000 + seed])
     k = int(rng.integers(2, 12))
     labels = rng.integers(0, k, size=int(rng.integers(1, 40)))
     encoded = vectorise.one_hot(labels, k)

@@ -13,8 +13,8 @@ SEEDS = range(5)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_dot_on_random_vectors(seed):
-    rng = np.random.default_rng(1000 + seed)
+def test_dot_on_random_vectors(seed, dlpath_seed):
+    rng = np.random.default_rng([dlpath_seed, 1000 + seed])
     n = int(rng.integers(1, 50))
     u, v = rng.normal(size=n), rng.normal(size=n)
     expected = sum(float(a) * float(b) for a, b in zip(u, v))
@@ -24,8 +24,8 @@ def test_dot_on_random_vectors(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_cosine_and_projection_on_random_vectors(seed):
-    rng = np.random.default_rng(2000 + seed)
+def test_cosine_and_projection_on_random_vectors(seed, dlpath_seed):
+    rng = np.random.default_rng([dlpath_seed, 2000 + seed])
     n = int(rng.integers(2, 20))
     u, v = rng.normal(size=n), rng.normal(size=n)
     expected = np.einsum("i,i->", u, v) / (np.linalg.norm(u) * np.linalg.norm(v))
@@ -37,8 +37,8 @@ def test_cosine_and_projection_on_random_vectors(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_dense_on_random_shapes(seed):
-    rng = np.random.default_rng(3000 + seed)
+def test_dense_on_random_shapes(seed, dlpath_seed):
+    rng = np.random.default_rng([dlpath_seed, 3000 + seed])
     n, d_in, d_out = (int(k) for k in rng.integers(1, 12, size=3))
     x, w, b = rng.normal(size=(n, d_in)), rng.normal(size=(d_in, d_out)), rng.normal(size=d_out)
     expected = np.einsum("ni,io->no", x, w) + b[None, :]

@@ -189,6 +189,17 @@ def test_a_checkpoint_of_another_run_is_not_resumed(tmp_path, monkeypatch, capsy
     assert [row["epoch"] for row in history] == [1, 2, 3]
 
 
+def test_bf16_is_for_cuda_only():
+    _, plain = fit(epochs=6)
+    _, amp = fit(epochs=6, amp=True)
+    if common.pick_device().type == "cuda":
+        assert common.best_epoch(amp)["val_acc"] > 0.9
+    else:  # ignored on the CPU (and mps): the very same run
+        drop = ("seconds",)
+        assert ([{k: v for k, v in r.items() if k not in drop} for r in amp]
+                == [{k: v for k, v in r.items() if k not in drop} for r in plain])
+
+
 def test_predict_follows_the_model_or_moves_it():
     model = nn.Linear(4, 2)
     logits = common.predict(model, separable(10))

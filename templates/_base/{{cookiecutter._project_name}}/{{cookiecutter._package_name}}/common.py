@@ -404,9 +404,9 @@ class EpochLog:
     to ``dvclive/<name>/`` (DVCLive's files) and ``close()`` draws
     ``plots/<name>_curves.png``::
 
-        with EpochLog("contrastive", epochs=cfg["epochs"], record=True) as log:
+        with deterministic(), EpochLog("contrastive", epochs=cfg["epochs"], record=True) as log:
             for epoch in range(1, cfg["epochs"] + 1):
-                loss = ...  # one epoch of training
+                loss = ...  # one epoch of training (``with autocast(amp, device):`` for bf16)
                 log.epoch(epoch, train_loss=loss)
 
     ``show`` limits the keys printed (everything is recorded); ``enabled=False``
@@ -560,8 +560,10 @@ def _cpu_copy(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
-def _autocast(amp: bool, device: torch.device):
-    """bf16 autocast on CUDA GPUs that support it; nothing elsewhere."""
+def autocast(amp: bool, device: torch.device):
+    """bf16 autocast on CUDA GPUs that support it when ``amp``; a no-op
+    elsewhere (for your own training loop: ``with autocast(amp, device): ...``
+    around the forward pass and the loss)."""
     if amp and device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return nullcontext()
@@ -654,7 +656,7 @@ def train_classifier(
             for batch in loader:
                 *inputs, labels = (t.to(device, non_blocking=True) for t in batch)
                 optimiser.zero_grad(set_to_none=True)
-                with _autocast(amp, device):
+                with autocast(amp, device):
                     outputs = net(*inputs)
                     loss = loss_fn(outputs, labels)
                 loss.backward()
