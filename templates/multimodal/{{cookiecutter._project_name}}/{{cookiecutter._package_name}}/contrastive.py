@@ -76,7 +76,7 @@ def info_nce(image_emb: torch.Tensor, text_emb: torch.Tensor,
     The loss is the mean of the two cross-entropies, and the gradient must
     reach ``logit_scale`` (that is how the temperature is learnt).
     """
-    ### BEGIN SOLUTION: symmetric InfoNCE with a learnt temperature (test: tests/test_contrastive.py)
+    ### BEGIN SOLUTION: symmetric InfoNCE, learnt temperature (test: tests/test_contrastive.py)
     scale = logit_scale.exp().clamp(max=MAX_SCALE)
     logits = scale * image_emb @ text_emb.T
     target = torch.arange(len(logits), device=logits.device)

@@ -53,9 +53,9 @@ def fused_model(params: dict, k: int) -> BindingFusion:
     return load_model(path, BindingFusion)[0]
 
 
-def run_seed(params: dict, k: int, data: dict[str, dict], todo: list[str]) -> tuple[dict, dict]:
-    """Accuracy per split, model and kind for the k-th seed's models, and the
-    fused model's attention on the asked-about cell."""
+def run_seed(params: dict, k: int, data: dict[str, dict], fused: bool) -> tuple[dict, dict]:
+    """Accuracy per split, model and kind for the k-th seed's models (the fused
+    one too when ``fused``), and the fused model's attention on the cell asked about."""
     scores: dict = {split: {} for split in data}
     attention: dict = {}
     probs = {}
@@ -65,16 +65,18 @@ def run_seed(params: dict, k: int, data: dict[str, dict], todo: list[str]) -> tu
     probs["decision_level"] = {split: decision_level(probs["image_only"][split],
                                                      probs["text_only"][split])
                                for split in data}
-    with learner_code(todo), torch.no_grad():
+    if fused:
         model = fused_model(params, k)
         probs["fused"] = {}
         for split, d in data.items():
-            probs["fused"][split] = model(torch.as_tensor(d["x"], dtype=torch.float32),
-                                          torch.as_tensor(d["questions"], dtype=torch.float32))
+            with torch.no_grad():
+                probs["fused"][split] = model(torch.as_tensor(d["x"], dtype=torch.float32),
+                                              torch.as_tensor(d["questions"],
+                                                              dtype=torch.float32))
             weights = getattr(model, "attention", None)
             asked = np.flatnonzero(d["target"] >= 0)
             if isinstance(weights, torch.Tensor) and tuple(weights.shape) == (len(d["y"]), 9):
-                attention[split] = float(weights.numpy()[asked, d["target"][asked]].mean())
+                attention[split] = float(weights.cpu().numpy()[asked, d["target"][asked]].mean())
     for name, by_split in probs.items():
         for split, out in by_split.items():
             d = data[split]
@@ -130,11 +132,11 @@ def main() -> None:
         ideal_answers(d["x"], d["questions"], cell) == d["y"], d["kind"]).items()}
         for split, d in data.items()}
     todo: list[str] = []
+    with learner_code(todo):
+        fused_model(params, 0)  # your model, or the TODO that says what to write
     per_seed, attention = [], []
     for k in range(len(seeds(params))):
-        notes: list[str] = []
-        scores, seen = run_seed(params, k, data, notes)
-        todo.extend(note for note in notes if note not in todo)
+        scores, seen = run_seed(params, k, data, fused=not todo)
         per_seed.append(scores)
         attention.append(seen)
     mean, spread = mean_and_spread(per_seed)

@@ -5,8 +5,8 @@ of the image.
 image alone does not say which object is asked about: the question has to
 pick the object (the square), the image has to give its colour. Joining the
 two only at the end (``models.decision_level``) cannot do that. Cross-
-attention can: the question asks every cell of the image how well it
-matches, and reads what the best-matching cells hold.
+attention can: each word of the question asks every cell of the image how
+well it matches, and reads what the best-matching cells hold.
 
 You write two things, in order (``pytest -q tests/test_fusion.py``):
 
@@ -33,7 +33,7 @@ from torch import nn
 
 # The building blocks for your model (see models.py and world.py).
 from .models import PatchEncoder, mlp, question_encoder  # noqa: F401
-from .world import ANSWER_KIND, ANSWERS, COLOURS, COUNTS, KINDS, SHAPES  # noqa: F401
+from .world import ANSWER_KIND, ANSWERS, COLOURS, COUNTS, KINDS, SHAPES, VOCAB  # noqa: F401
 
 
 def attend(query: torch.Tensor, keys: torch.Tensor,
@@ -71,19 +71,24 @@ class BindingFusion(nn.Module):
         self.image = PatchEncoder(cfg)
         self.question = question_encoder(cfg)
         colour_dim, shape_dim = self.image.colour_dim, self.image.shape_dim
-        # Two ways to find the object asked about: by its shape ("the square")
-        # or by its colour ("red"). Each compares the question's query with
-        # keys made from one attribute only, so finding "red" can never learn
-        # to avoid circles because no red circle was ever seen.
-        # Queries and keys are layer-normalised ("QK-norm"): the scores then
-        # start on a fixed scale and the attention learns to focus quickly.
+        # Every word of the question queries the cells, in two ways: by shape
+        # ("the square") against keys made of the cells' shape features only,
+        # and by colour ("red") against keys made of their colour features
+        # only. Finding "red" then cannot learn to avoid circles because no
+        # red circle was ever seen. Queries and keys are layer-normalised
+        # ("QK-norm"): the scores start on a steady scale and attention
+        # learns to focus in a few epochs.
+        self.words = nn.Embedding(len(VOCAB), dim, padding_idx=0)
         self.query_shape = nn.Sequential(nn.Linear(dim, dim), nn.LayerNorm(dim))
         self.key_shape = nn.Sequential(nn.Linear(shape_dim, dim), nn.LayerNorm(dim))
         self.query_colour = nn.Sequential(nn.Linear(dim, dim), nn.LayerNorm(dim))
         self.key_colour = nn.Sequential(nn.Linear(colour_dim, dim), nn.LayerNorm(dim))
+        # Which words matter (learnt: "square", "red"; not "what", "is").
+        self.salience = nn.Linear(dim, 1)
         # What to say: the question picks the kind of answer; its value comes
         # from the image only, the other attribute of the object found: its
-        # colour when found by shape, its shape when found by colour.
+        # colour when found by shape, its shape when found by colour. No path
+        # leads from the question to the answer's value.
         self.kind = nn.Linear(dim, len(KINDS))
         self.colour = mlp(colour_dim, hidden, len(COLOURS))
         self.shape = mlp(shape_dim, hidden, len(SHAPES))
@@ -94,17 +99,20 @@ class BindingFusion(nn.Module):
     def forward(self, images: torch.Tensor, questions: torch.Tensor) -> torch.Tensor:
         ### BEGIN SOLUTION: a fusion that binds (test: tests/test_fusion.py)
         cells = self.image(images)
-        asked = self.question(questions)  # (N, dim)
-        by_shape, w_shape = attend(self.query_shape(asked)[:, None], self.key_shape(cells.shape),
-                                   cells.colour)
-        by_colour, w_colour = attend(self.query_colour(asked)[:, None],
-                                     self.key_colour(cells.colour), cells.shape)
-        kind = self.kind(asked).log_softmax(dim=1)
-        within = torch.cat([self.colour(by_shape[:, 0]).log_softmax(dim=1),
-                            self.shape(by_colour[:, 0]).log_softmax(dim=1),
+        words = self.words(questions.long())  # (N, L, dim)
+        by_shape, on_shape = attend(self.query_shape(words), self.key_shape(cells.shape),
+                                    cells.colour)  # each word's view of the cells' colours
+        by_colour, on_colour = attend(self.query_colour(words), self.key_colour(cells.colour),
+                                      cells.shape)  # ... and of their shapes
+        salience = self.salience(words).squeeze(-1).masked_fill(questions == 0, float("-inf"))
+        weight = salience.softmax(dim=1)[..., None]  # (N, L, 1)
+        kind = self.kind(self.question(questions)).log_softmax(dim=1)
+        within = torch.cat([self.colour((weight * by_shape).sum(dim=1)).log_softmax(dim=1),
+                            self.shape((weight * by_colour).sum(dim=1)).log_softmax(dim=1),
                             self.count(cells.joined().mean(dim=1)).log_softmax(dim=1)], dim=1)
         # The cells it looked at: found by shape for colour questions, by colour otherwise.
         colour_question = (kind.argmax(dim=1) == 0)[:, None]
-        self.attention = torch.where(colour_question, w_shape[:, 0], w_colour[:, 0]).detach()
+        self.attention = torch.where(colour_question, (weight * on_shape).sum(dim=1),
+                                     (weight * on_colour).sum(dim=1)).detach()
         return within + kind[:, torch.as_tensor(ANSWER_KIND, device=kind.device)]
         ### END SOLUTION

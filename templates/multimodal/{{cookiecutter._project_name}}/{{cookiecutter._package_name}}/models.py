@@ -18,7 +18,6 @@ from torch import nn
 
 from .world import ANSWERS, CAPTION_LEN, QUESTION_LEN, VOCAB
 
-
 # A pixel is lit when its brightest channel is above this (0..1): the
 # background is near 0.08, the darkest colour's brightest channel near 0.6.
 LIT = 0.35
