@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dlpath import checks, project, results, rubric, vcs
+from dlpath import attempts, checks, hints, project, results, rubric, vcs
 from dlpath.errors import DlpathError, ExitCode
 
 JSON_FORMAT_VERSION = 1
@@ -53,6 +53,8 @@ class MilestoneReport:
     title: str
     step: str
     checks: list[CheckReport]
+    #: the hints and solution the learner used (dlpath.hints.summary), or None
+    assistance: dict[str, Any] | None = None
 
     @property
     def score(self) -> int:
@@ -147,7 +149,8 @@ class Report:
             "execution_time": round(self.seconds, 4),
             "milestones": [
                 {"id": m.id, "title": m.title, "step": m.step, "status": m.status,
-                 "score": m.score, "max_score": m.max_score}
+                 "score": m.score, "max_score": m.max_score,
+                 **({"assistance": m.assistance} if m.assistance else {})}
                 for m in self.milestones
             ],
             "tests": [
@@ -312,9 +315,14 @@ def evaluate(root: Path, *, milestone: str | list[str] | None = None,
     report = Report(root=root, template=meta.template if meta else None, milestones=reports,
                     tampered=tampered, warnings=warnings,
                     rubric_source="template" if the_rubric.template else "project")
+    if not grading:  # the hints and solutions the learner asked for (dlpath.hints)
+        recorded = state if use_cache else results.load(root, [])
+        for m in reports:
+            m.assistance = hints.summary(recorded, m.id)
     if record and not grading:
         # --no-cache leaves the cache as it was (None): it neither used nor refreshed it
-        _record(root, report, ctx.cache if use_cache else None)
+        _record(root, report, ctx.cache if use_cache else None,
+                attempts.attempts(root, selected, meta))
     return report
 
 
@@ -332,35 +340,68 @@ def _run(ctx: checks.Context, m: rubric.Milestone, check: rubric.Check,
     )
 
 
-def _record(root: Path, report: Report, cache: dict[str, Any] | None) -> None:
+def _record(root: Path, report: Report, cache: dict[str, Any] | None,
+            tries: dict[str, attempts.Attempt] | None = None) -> None:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     def change(state: dict[str, Any]) -> None:
         if cache is not None:
             state["cache"] = cache
         for m in report.milestones:
-            if m.status == checks.SKIPPED:
-                continue  # not evaluated in full: neither a pass nor a failure
             if any(c.transient for c in m.checks):
                 continue  # the machine, not the learner: not an attempt
+            failed = [{"id": c.id, "hint": c.hint} for c in m.checks
+                      if c.status in (checks.FAIL, checks.ERROR)]
+            skipped = {c.id for c in m.checks if c.status == checks.SKIPPED}
+            if skipped:
+                _record_partial(state, m, failed, skipped, now)
+                continue
             entry = state["milestones"].setdefault(
                 m.id, {"first_passed": None, "fail_count": 0, "last": None})
             passed = m.status == checks.PASS
             if passed and not entry["first_passed"]:
                 entry["first_passed"] = now
-            if not passed:
+            # An attempt is a change of the learner's files: checking the same
+            # code again, or untouched stubs, is none (dlpath.attempts).
+            tried = (tries or {}).get(m.id)
+            new_attempt = tried is None or (not tried.untouched
+                                            and tried.fingerprint != entry.get("attempt"))
+            if not passed and new_attempt:
                 entry["fail_count"] = entry.get("fail_count", 0) + 1
                 entry["last_failed"] = now
+            if tried is not None:
+                entry["attempt"] = tried.fingerprint
             entry["step"] = m.step
             entry["last"] = {
                 "at": now, "status": m.status, "score": m.score, "max_score": m.max_score,
-                "failed_checks": [
-                    {"id": c.id, "hint": c.hint} for c in m.checks
-                    if c.status in (checks.FAIL, checks.ERROR)
-                ],
+                "failed_checks": failed,
             }
 
     try:
         results.update(root, change)
     except OSError:
         pass  # a read-only checkout still gets its report
+
+
+def _record_partial(state: dict[str, Any], m: MilestoneReport, failed: list[dict[str, str]],
+                    skipped: set[str], now: str) -> None:
+    """A milestone evaluated in part (``--no-commands``): the checks that ran
+    refresh the last full result, the skipped ones keep what it said. No
+    attempt is counted and nothing passes on a partial evaluation."""
+    entry = state["milestones"].get(m.id)
+    last = (entry or {}).get("last")
+    if not isinstance(last, dict):
+        if not failed:
+            return  # nothing known yet, and nothing wrong among the checks that ran
+        # never evaluated in full: what failed is worth knowing (no attempt counted)
+        entry = state["milestones"].setdefault(
+            m.id, {"first_passed": None, "fail_count": 0, "last": None})
+        entry["step"] = m.step
+        last = entry["last"] = {"at": None, "status": checks.FAIL, "score": m.score,
+                                "max_score": m.max_score, "failed_checks": []}
+    kept = [f for f in last.get("failed_checks") or [] if f.get("id") in skipped]
+    last["failed_checks"] = kept + failed
+    if last["failed_checks"]:
+        last["status"] = checks.ERROR if any(
+            c.status == checks.ERROR for c in m.checks) else checks.FAIL
+    last["refreshed"] = now

@@ -14,6 +14,7 @@ import typer
 from dlpath import __version__
 from dlpath.commands import beyond as beyond_cmd
 from dlpath.commands import check as check_cmd
+from dlpath.commands import exercise as exercise_cmd
 from dlpath.commands import new as new_cmd
 from dlpath.commands import tutor as tutor_cmd
 
@@ -57,7 +58,10 @@ app.command("next")(tutor_cmd.next_)
 app.command("roadmap")(tutor_cmd.roadmap_)
 app.command("done")(tutor_cmd.done)
 app.command("undo")(tutor_cmd.undo)
-app.command("reset")(tutor_cmd.reset)
+app.command("hint")(exercise_cmd.hint)
+app.command("solution")(exercise_cmd.solution)
+app.command("watch")(exercise_cmd.watch)
+app.command("reset")(exercise_cmd.reset)
 app.command("challenge")(beyond_cmd.challenge)
 app.command("credential")(beyond_cmd.credential)
 app.command("verify")(beyond_cmd.verify)

@@ -100,8 +100,13 @@ def render_report(report) -> None:
     from rich.table import Table
 
     for m in report.milestones:
-        table = Table(title=f"{escape(m.title)}  [dim]({m.id}, {m.score}/{m.max_score} points)[/]",
-                      title_justify="left", show_lines=False, expand=False)
+        title = f"{escape(m.title)}  [dim]({m.id}, {m.score}/{m.max_score} points)[/]"
+        helped = getattr(m, "assistance", None)
+        if helped:  # hints and solutions used are part of the record (dlpath.hints)
+            from dlpath.hints import describe
+
+            title += f"  [yellow]({escape(describe(helped) or '')})[/]"
+        table = Table(title=title, title_justify="left", show_lines=False, expand=False)
         table.add_column("check")
         table.add_column("result")
         table.add_column("points", justify="right")
@@ -147,6 +152,8 @@ def render_suggestion(s) -> None:
     out.print(f"[dim]Why:[/] {escape(s.why)}")
     out.print(f"[dim]Do:[/]  {escape(s.do)}")
     out.print(f"[dim]Run:[/] [bold]{escape(s.command)}[/]")
+    if getattr(s, "based_on", None):
+        out.print(f"[dim]{escape(s.based_on)}[/]")
 
 
 def render_roadmap(view) -> None:

@@ -1,25 +1,30 @@
 """The groundwork exercises: their metadata (dlpath/data/groundwork.yaml,
-validated on load) and ``dlpath reset``, which puts an exercise file back to
-its starting state while keeping the learner's version as a backup.
+validated on load), the starting and reference text of each exercise file
+(from its solution regions, dlpath.solutions), and which exercises import
+which.
+
+``dlpath reset`` (dlpath.reset), ``hint`` and ``solution`` (dlpath.hints),
+``watch`` (dlpath.watch) and ``next`` (dlpath.tutor) build on it.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
-import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import yaml
 
-from dlpath import project, resources, templates
+from dlpath import project, resources, solutions
 from dlpath.errors import DlpathError, ExitCode, UsageError
-from dlpath.fsutil import atomic_write_text
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 TEMPLATE = "groundwork"
+#: the hint levels, in the order ``dlpath hint`` reveals them
+LEVELS = ("concept", "approach", "key_step")
+LEVEL_TITLES = {"concept": "the concept", "approach": "an approach", "key_step": "the key step"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -30,11 +35,25 @@ class Exercise:
     concept: str
     prerequisites: tuple[str, ...]
     difficulty: int
-    hint: str
+    #: one text per level of LEVELS
+    hints: tuple[str, ...]
+
+    @property
+    def module(self) -> str:
+        """The exercise's module as the project imports it (``exercises.softmax``)."""
+        return PurePosixPath(self.file).with_suffix("").as_posix().replace("/", ".")
+
+    @property
+    def test(self) -> str:
+        return f"tests/test_{self.id}.py"
 
 
 def _err(path: Path, where: str, problem: str) -> DlpathError:
     return DlpathError(f"{path}: {where}: {problem}", exit_code=ExitCode.USAGE)
+
+
+def _text(value: object) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
 
 
 def parse(data: object, path: Path) -> list[Exercise]:
@@ -55,8 +74,8 @@ def parse(data: object, path: Path) -> list[Exercise]:
         where = f"exercises[{eid}]"
         if any(e.id == eid for e in found):
             raise _err(path, f"{where}.id", "is used twice")
-        for name in ("file", "concept", "hint"):
-            if not isinstance(raw.get(name), str) or not raw[name].strip():
+        for name in ("file", "concept"):
+            if _text(raw.get(name)) is None:
                 raise _err(path, f"{where}.{name}", "is required (a string)")
         file = PurePosixPath(raw["file"])
         if file.is_absolute() or ".." in file.parts or file.suffix != ".py":
@@ -72,9 +91,18 @@ def parse(data: object, path: Path) -> list[Exercise]:
             # Prerequisites must come earlier in the file: this also rules out cycles.
             raise _err(path, f"{where}.prerequisites",
                        f"'{unknown[0]}' is not an exercise listed before '{eid}'")
+        hints = raw.get("hints")
+        if not isinstance(hints, dict):
+            raise _err(path, f"{where}.hints", f"must map {', '.join(LEVELS)} to texts")
+        extra = sorted(set(hints) - set(LEVELS))
+        if extra:
+            raise _err(path, f"{where}.hints.{extra[0]}", f"is not a level ({', '.join(LEVELS)})")
+        for level in LEVELS:
+            if _text(hints.get(level)) is None:
+                raise _err(path, f"{where}.hints.{level}", "is required (a string)")
         found.append(Exercise(id=eid, file=file.as_posix(), concept=raw["concept"].strip(),
                               prerequisites=tuple(prereqs), difficulty=difficulty,
-                              hint=" ".join(raw["hint"].split())))
+                              hints=tuple(_text(hints[level]) for level in LEVELS)))
     return found
 
 
@@ -91,7 +119,10 @@ def load(path: Path | None = None) -> list[Exercise]:
     return parse(data, path)
 
 
-def get(exercise_id: str, exercises: list[Exercise] | None = None) -> Exercise:
+def get(exercise_id: str, exercises: list[Exercise] | None = None,
+        command: str = "dlpath reset") -> Exercise:
+    """The exercise ``exercise_id``; a UsageError lists them and suggests the
+    closest id, as ``command ID``."""
     exercises = exercises if exercises is not None else load()
     for e in exercises:
         if e.id == exercise_id:
@@ -100,19 +131,42 @@ def get(exercise_id: str, exercises: list[Exercise] | None = None) -> Exercise:
     close = difflib.get_close_matches(exercise_id, ids, n=1)
     raise UsageError(
         f"Unknown exercise '{exercise_id}'. Exercises: {', '.join(ids)}.",
-        hint=f"Did you mean 'dlpath reset {close[0]}'?" if close else None,
+        hint=f"Did you mean '{command} {close[0]}'?" if close else None,
     )
 
 
-def starting_text(exercise: Exercise) -> str:
-    """The exercise file as `dlpath new` wrote it. Exercise files hold no Jinja
-    (a test makes sure), so the template's file is the rendered file."""
+def for_file(rel: str, exercises: list[Exercise] | None = None) -> Exercise | None:
+    """The exercise whose file is ``rel`` (relative, POSIX), if any."""
+    for e in exercises if exercises is not None else load():
+        if e.file == rel:
+            return e
+    return None
+
+
+# ------------------------------------------------------------- files
+
+
+def learner_file(exercise: Exercise) -> solutions.LearnerFile:
+    """The packaged exercise file with its solution regions. Exercise files
+    hold no Jinja and live outside the package folder, so the same file is
+    every project's start and reference."""
+    from dlpath import templates
+
     source = templates.get(TEMPLATE).path / templates.PROJECT_DIR / exercise.file
-    try:
-        return source.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DlpathError(f"dlpath's copy of {exercise.file} is missing ({exc.strerror}).",
-                          hint="Reinstall dlpath: pip install --force-reinstall dlpath") from None
+    if not source.is_file():
+        raise DlpathError(f"dlpath's copy of {exercise.file} is missing.",
+                          hint="Reinstall dlpath: pip install --force-reinstall dlpath")
+    return solutions.LearnerFile(source=source, rel=exercise.file)
+
+
+def starting_text(exercise: Exercise) -> str:
+    """The exercise file as ``dlpath new`` wrote it (the stubs)."""
+    return learner_file(exercise).released()
+
+
+def reference_text(exercise: Exercise) -> str:
+    """The reference solution of the exercise file."""
+    return learner_file(exercise).reference()
 
 
 def groundwork_root(where: Path) -> Path:
@@ -128,54 +182,44 @@ def groundwork_root(where: Path) -> Path:
     return root
 
 
-@dataclass(frozen=True)
-class Reset:
-    exercise: Exercise
-    path: Path
-    #: False when the file is already at its starting state (nothing to do)
-    changed: bool
-    backup: Path | None = None
+def imported_modules(text: str) -> set[str]:
+    """The modules a Python text imports (``from exercises import softmax``
+    counts as exercises.softmax); an unparsable text imports nothing known."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
 
 
-def plan(root: Path, ids: list[str] | None) -> list[Reset]:
-    """What resetting ``ids`` (None: every exercise) would change, without changing it."""
-    exercises = load()
-    chosen = exercises if ids is None else [get(i, exercises) for i in ids]
-    out = []
-    for e in chosen:
-        path = root / e.file
-        current = path.read_text(encoding="utf-8") if path.is_file() else None
-        out.append(Reset(e, path, changed=current != starting_text(e)))
-    return out
-
-
-def _backup_path(path: Path) -> Path:
-    """``vectors.py.bak``, then ``.bak-2``, ``.bak-3``...: never an existing file."""
-    candidate, n = path.with_name(path.name + ".bak"), 1
-    while candidate.exists() or candidate.is_symlink():  # a dangling link too: never follow it
-        n += 1
-        candidate = path.with_name(f"{path.name}.bak-{n}")
-    return candidate
-
-
-def apply(resets: list[Reset]) -> list[Reset]:
-    """Restore each changed file, moving the learner's version to a backup first."""
-    done = []
-    for r in resets:
-        if not r.changed:
-            done.append(r)
-            continue
-        backup = None
-        if r.path.exists():
-            backup = _backup_path(r.path)
-            # O_EXCL: never write through a link planted at the backup's name
-            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(r.path.read_bytes())
-            shutil.copymode(r.path, backup)
-        atomic_write_text(r.path, starting_text(r.exercise))
-        done.append(Reset(r.exercise, r.path, True, backup))
-    return done
+def importers(root: Path, exercise: Exercise,
+              exercises: list[Exercise] | None = None) -> list[Exercise]:
+    """The other exercises whose files, as they are now in the project at
+    ``root``, import ``exercise``'s module, directly or through another
+    exercise (network imports backprop, which imports softmax)."""
+    exercises = exercises if exercises is not None else load()
+    imports: dict[str, set[str]] = {}
+    for other in exercises:
+        path = root / other.file
+        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        imports[other.id] = imported_modules(text)
+    found: dict[str, Exercise] = {}
+    todo = [exercise]
+    while todo:
+        current = todo.pop()
+        for other in exercises:
+            if other.id not in found and other.id != exercise.id \
+                    and current.module in imports[other.id]:
+                found[other.id] = other
+                todo.append(other)
+    return [e for e in exercises if e.id in found]
 
 
 def in_order(exercises: list[Exercise], solved: set[str]) -> list[Exercise]:

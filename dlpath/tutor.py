@@ -2,11 +2,15 @@
 
 In order:
 
-1. Inside a project, its milestones (as recorded by ``dlpath check``): the
-   first failing one, framed as deliberate practice (error analysis) once it
-   has failed more than once. A project never checked is told to run
-   ``dlpath check``. In a groundwork project, the first unsolved exercise
-   whose prerequisites are solved, with its hint.
+1. Inside a project, its milestones (as recorded by ``dlpath check``, with
+   the checks that run no command refreshed first, so advice already
+   followed is not repeated): the first failing one, framed as deliberate
+   practice (error analysis) once it has failed in more than one attempt.
+   A project never checked is told to run ``dlpath check``; a milestone
+   whose files changed since its last check is told to be checked again. In
+   a groundwork project, the first unsolved exercise whose prerequisites
+   are solved, with the next hint level on offer. The suggestion says which
+   check it rests on (``based_on``).
 2. A concept whose checks failed more than once comes back as a short review
    item on a spaced schedule: 1, 3 and 7 days after its last failure.
 3. Once a hands-on step is done, every seventh call suggests implementing a
@@ -18,14 +22,14 @@ Nothing here prints; the CLI renders the :class:`Suggestion`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from dlpath import groundwork, project, results, roadmap
+from dlpath import attempts, groundwork, hints, project, results, roadmap
 from dlpath import progress as progress_mod
-from dlpath.errors import UsageError
+from dlpath.errors import DlpathError, UsageError
 
 #: days after the last failure at which a struggled-with concept is reviewed
 REVIEW_AFTER_DAYS = (1, 3, 7)
@@ -46,6 +50,8 @@ class Suggestion:
     step: str | None = None
     #: the project it is about, when it comes from one
     project: str | None = None
+    #: which checks the advice rests on, and how fresh they are (inside a project)
+    based_on: str | None = None
 
 
 @dataclass
@@ -119,15 +125,37 @@ def _note_struggle(prog: progress_mod.Progress, concept: str, fails: int,
 # ----------------------------------------------------------------- projects
 
 
+def _stale(root: Path, milestone: Any, entry: dict[str, Any]) -> bool:
+    """Whether the learner's files for ``milestone`` changed since the last
+    full check of it (dlpath.attempts), so its recorded result may be out of date."""
+    recorded = entry.get("attempt")
+    if not recorded:
+        return False
+    now = attempts.attempts(root, [milestone], project.load_meta(root)).get(milestone.id)
+    return now is not None and not now.untouched and now.fingerprint != recorded
+
+
+def _recheck(root: Path, title: str, step: str | None, milestone: str,
+             changed: str) -> Suggestion:
+    return Suggestion("check", title,
+                      f"You changed {changed} since its last check: what that check said may "
+                      "no longer be true.",
+                      "Check it again; the result says what to do next.",
+                      _check_command(root, milestone), step, str(root))
+
+
 def _milestone_suggestion(root: Path, m: Any, entry: dict[str, Any]) -> Suggestion:
     failed = (entry.get("last") or {}).get("failed_checks") or []
-    first = failed[0] if failed else {"id": m.id, "hint": "Run the checks to see what fails."}
+    first = failed[0] if failed else {
+        "id": m.id, "hint": "What failed at its last check now passes: check it again."}
     command = _check_command(root, m.id)
-    if entry.get("fail_count", 0) > 1:
+    if _stale(root, m, entry):
+        return _recheck(root, m.title, m.step, m.id, "its files")
+    if entry.get("fail_count", 0) > 1 and failed:
         return Suggestion(
             "practice", m.title,
-            f"This milestone has failed {entry['fail_count']} times; repeating the same attempt "
-            "will not fix it, understanding the error will.",
+            f"This milestone has failed {entry['fail_count']} different attempts; repeating "
+            "the same attempt will not fix it, understanding the error will.",
             f"Error analysis: write down what '{first['id']}' checks, why your result misses "
             f"it, and one change to test; then make that change. Hint: {first['hint']}",
             command, m.step, str(root))
@@ -137,49 +165,106 @@ def _milestone_suggestion(root: Path, m: Any, entry: dict[str, Any]) -> Suggesti
 
 
 def _groundwork_suggestion(root: Path, state: dict[str, Any], the_roadmap: roadmap.Roadmap,
-                           titles: dict[str, str]) -> Suggestion | None:
+                           milestones: dict[str, Any]) -> Suggestion | None:
     exercises = groundwork.load()
-    milestones = state["milestones"]
+    recorded = state["milestones"]
     solved = {e.id for e in exercises
-              if ((milestones.get(e.id) or {}).get("last") or {}).get("status") == "pass"}
+              if ((recorded.get(e.id) or {}).get("last") or {}).get("status") == "pass"}
     ready = groundwork.in_order(exercises, solved)
     if not ready:
         return None
     ex = ready[0]
     number = [e.id for e in exercises].index(ex.id) + 1
-    entry = milestones.get(ex.id) or {}
-    title = f"Exercise {number}: {titles.get(ex.id, ex.id)} ({ex.file})"
+    entry = recorded.get(ex.id) or {}
+    m = milestones[ex.id]
+    title = f"Exercise {number}: {m.title} ({ex.file})"
     command = _check_command(root, ex.id)
+    level = (hints.summary(state, ex.id) or {}).get("hints", 0)
+    more = (f"Stuck? 'dlpath hint {ex.id}' gives hint {level + 1} of {len(groundwork.LEVELS)}."
+            if level < len(groundwork.LEVELS) else
+            f"You have seen every hint ('dlpath hint {ex.id}' shows them again).")
     try:
         why = the_roadmap.step(ex.concept).why
     except UsageError:
         why = "It is the next exercise whose prerequisites you have solved."
+    if _stale(root, m, entry):
+        return _recheck(root, title, ex.concept, ex.id, ex.file)
+    last = entry.get("last") or {}
+    failed = last.get("failed_checks") or []
+    if last and not failed:  # refreshed since: what failed then passes now
+        return Suggestion("check", title,
+                          "What failed at its last check passes now: a full check records it.",
+                          "Check it again.", command, ex.concept, str(root))
     if entry.get("fail_count", 0) > 1:
         return Suggestion(
             "practice", title,
-            f"Its checks have failed {entry['fail_count']} times; slow down and find out why.",
-            f"Error analysis: run python -m pytest -q tests/test_{ex.id}.py, read the first "
-            f"failure, and write down what you expected and what came out. Hint: {ex.hint}",
+            f"Its checks have failed {entry['fail_count']} different attempts; slow down and "
+            "find out why.",
+            f"Error analysis: run python -m pytest -q {ex.test}, read the first failure, and "
+            f"write down what you expected and what came out. {more}",
             command, ex.concept, str(root))
-    status = "not solved yet" if entry else "waiting for you"
+    if failed and all(f["id"] != "visible-tests" for f in failed):
+        return Suggestion("milestone", title, why,
+                          f"Your visible tests pass; what is left: {failed[0]['hint']} {more}",
+                          command, ex.concept, str(root))
+    status = "not solved yet" if entry.get("last") else "waiting for you"
     return Suggestion("exercise", title, why,
                       f"Open {ex.file} ({status}), read its docstring and replace each "
-                      f"NotImplementedError. Hint: {ex.hint} "
-                      f"Visible tests: python -m pytest -q tests/test_{ex.id}.py",
+                      f"NotImplementedError. Visible tests: python -m pytest -q {ex.test}. "
+                      f"{more}",
                       command, ex.concept, str(root))
 
 
-def _project_suggestion(root: Path, the_roadmap: roadmap.Roadmap) -> Suggestion | None:
+def _refresh(root: Path) -> str:
+    """Re-run the checks that run no command (git, DVC, metrics: cheap) and
+    record them; say what the advice rests on."""
+    from dlpath import checker, rubric
+
+    try:
+        milestones = rubric.load_for_project(root).milestones
+    except DlpathError:
+        milestones = []
+    try:
+        checker.evaluate(root, run_commands=False)
+        fresh = "git, DVC and metric checks just now"
+    except DlpathError as exc:
+        fresh = f"no fresh checks ({exc.message})"
+    with_tests = {m.id for m in milestones if any(c.runs_commands for c in m.checks)}
+    recorded = results.load(root)["milestones"]
+    stamps = [t for t in (_parse_time(((recorded.get(mid) or {}).get("last") or {}).get("at"))
+                          for mid in with_tests) if t]
+    if not stamps:
+        return f"Based on: {fresh}; the tests have not run yet (dlpath check runs them)."
+    return f"Based on: your last dlpath check ({_ago(max(stamps))}) for the tests; {fresh}."
+
+
+def _ago(when: datetime) -> str:
+    seconds = max(0, int((datetime.now(timezone.utc) - when).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n > 1 else ''} ago"
+    return "just now"
+
+
+def _project_suggestion(root: Path, the_roadmap: roadmap.Roadmap,
+                        based_on: str | None = None) -> Suggestion | None:
     from dlpath import rubric
 
     meta = project.load_meta(root)
-    state = results.load(root)
     milestones = rubric.load_for_project(root).milestones
+    based_on = based_on or "Based on: the checks recorded in the project."
+    state = results.load(root)
+    found = None
     if meta is not None and meta.template == groundwork.TEMPLATE:
-        found = _groundwork_suggestion(root, state, the_roadmap,
-                                       {m.id: m.title for m in milestones})
-        if found is not None:
-            return found
+        found = _groundwork_suggestion(root, state, the_roadmap, {m.id: m for m in milestones})
+    if found is None:
+        found = _first_open_milestone(root, state, milestones)
+    return replace(found, based_on=based_on) if found is not None else None
+
+
+def _first_open_milestone(root: Path, state: dict[str, Any], milestones: list) -> \
+        Suggestion | None:
     if not state["milestones"]:
         return Suggestion("check", "Check where this project stands",
                           "dlpath check runs the milestones' checks and records what passes, "
@@ -304,16 +389,20 @@ def first_open_step(the_roadmap: roadmap.Roadmap, done: set[str]) -> roadmap.Ste
     return None
 
 
-def next_step(where: Path, now: datetime | None = None) -> NextResult:
-    """The suggestion for a learner at ``where``, and any warnings to show."""
+def next_step(where: Path, now: datetime | None = None, refresh: bool = True) -> NextResult:
+    """The suggestion for a learner at ``where``, and any warnings to show.
+    Inside a project, the checks that run no command are re-run first
+    (``refresh``), so the advice rests on the project as it is now."""
     now = now or datetime.now(timezone.utc)
     the_roadmap = roadmap.load()
+    root = project.find_root(where)
+    # before the progress lock: it runs checks (git, DVC, metrics)
+    based_on = _refresh(root) if root is not None and refresh else None
     with progress_mod.transaction() as prog:  # no lost update under concurrent calls
-        root = project.find_root(where)
         suggestion = None
         if root is not None:
             sync_project(root, the_roadmap, prog)
-            suggestion = _project_suggestion(root, the_roadmap)
+            suggestion = _project_suggestion(root, the_roadmap, based_on)
         if suggestion is None:
             suggestion = _challenge_due(prog, root, now)
         concept = None if suggestion is not None else _due_review(prog, the_roadmap, now)

@@ -18,6 +18,7 @@ def pytest_configure(config: pytest.Config) -> None:
     import tempfile
 
     base = Path(tempfile.mkdtemp(prefix="dlpath-tests-"))
+    config._dlpath_base = base  # removed in pytest_unconfigure
     home = base / "home"
     home.mkdir()
     gitconfig = home / ".gitconfig"
@@ -39,6 +40,14 @@ def pytest_configure(config: pytest.Config) -> None:
         }
     )
     os.environ.pop("DLPATH_DEBUG", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    base = getattr(config, "_dlpath_base", None)
+    if base is not None:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

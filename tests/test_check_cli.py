@@ -118,8 +118,11 @@ def test_the_table_shows_hints_and_the_score_and_records_results(fresh, runner):
         "commits", "outputs-in-dvc", "pushed"]
     invoke(runner, fresh, "--no-commands", "-m", "versioned")
     state = results.load(fresh)
-    assert state["milestones"]["versioned"]["fail_count"] == 2
+    assert state["milestones"]["versioned"]["fail_count"] == 1  # the same attempt again
     assert state["milestones"]["edge-ready"]["fail_count"] == 1  # not evaluated this time
+    (fresh / "notes.md").write_text("a change\n")  # a new attempt
+    invoke(runner, fresh, "--no-commands", "-m", "versioned")
+    assert results.load(fresh)["milestones"]["versioned"]["fail_count"] == 2
 
 
 def test_one_milestone_and_an_unknown_one(fresh, runner):

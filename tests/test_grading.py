@@ -25,10 +25,9 @@ from pathlib import Path
 import pytest
 
 from dlpath import checker, grader, results
+from dlpath import groundwork as exercises_meta
 from tests import tiny_template
 from tests.conftest import dvc, make_project
-
-SOLUTIONS = Path(__file__).parent / "groundwork_solutions"
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -164,7 +163,7 @@ def test_grader_mode_reads_no_cache_even_a_validly_signed_one(gw):
 
 # ------------------------------------------- 2. who decides a test verdict
 
-SOLVED_VECTORS = (SOLUTIONS / "vectors.py").read_text()
+SOLVED_VECTORS = exercises_meta.reference_text(exercises_meta.get("vectors"))  # the regions
 
 
 def _exit_early(root: Path) -> None:
@@ -468,3 +467,16 @@ def test_grader_mode_leaves_no_trace(gw):
     assert after == before
     assert git("status", "--porcelain", "--ignored", cwd=gw) == status
     assert "worktree" not in git("worktree", "list", cwd=gw).split()[1:]
+
+
+def test_a_changed_hidden_support_module_re_runs_the_hidden_tests(tiny, tiny_folder):
+    first = by_id(checker.evaluate(tiny, milestone="goal"))
+    assert first["hidden-tests"].status == "pass"
+    assert by_id(checker.evaluate(tiny, milestone="goal"))["hidden-tests"].cached
+    support = tiny_folder / "tiny" / "hidden" / "support_module.py"
+    support.write_text("TOLERANCE = 0.01\n")
+    try:
+        again = by_id(checker.evaluate(tiny, milestone="goal"))
+    finally:
+        support.unlink()
+    assert again["hidden-tests"].status == "pass" and not again["hidden-tests"].cached

@@ -84,17 +84,28 @@ def test_an_interrupt_right_after_the_move_tells_the_truth(tmp_path, monkeypatch
     assert [p.name for p in tmp_path.iterdir()] == ["proj"]
 
 
-def test_reset_never_writes_through_a_planted_backup_link(tmp_path):
-    from dlpath import groundwork
+def test_reset_never_writes_through_a_planted_backup_link(tmp_path, monkeypatch):
+    from dlpath import reset
 
     root = make_project("groundwork", tmp_path / "p", git=False, dvc=False)
     exercise = root / "exercises" / "vectors.py"
     exercise.chmod(0o644)
     exercise.write_text(exercise.read_text() + "\n# my attempt\n")
     outside = tmp_path / "outside.txt"
-    (root / "exercises" / "vectors.py.bak").symlink_to(outside)  # dangling, leads out
-    (done,) = groundwork.apply(groundwork.plan(root, ["vectors"]))
+    (planned,) = reset.plan(root, ["vectors"])
+    folder = reset.backup_dir(root, planned.exercise)
+    folder.mkdir(parents=True)
+
+    class Frozen:  # every backup gets the same time stamp: the link sits at the first name
+        @staticmethod
+        def now(tz=None):
+            from datetime import datetime
+            return datetime(2026, 1, 1, tzinfo=tz)
+
+    monkeypatch.setattr(reset, "datetime", Frozen)
+    (folder / "20260101T000000000000-001.py").symlink_to(outside)  # dangling, leads out
+    (done,) = reset.apply([planned], root)
     assert not outside.exists()
-    assert done.backup.name == "vectors.py.bak-2"
+    assert done.backup.name == "20260101T000000000000-002.py"
     assert "# my attempt" in done.backup.read_text()
     assert stat.S_IMODE(exercise.stat().st_mode) == 0o644

@@ -13,7 +13,8 @@ from dlpath.resources import data_dir
 TOPICS = {  # every topic the product promises, phase by phase, as step ids
     "groundwork": ["vectors-and-matrices", "chain-rule", "gaussian-and-batchnorm",
                    "numpy-vectorisation", "cross-entropy", "loss-landscape",
-                   "computational-graphs"],
+                   "computational-graphs", "weight-initialisation", "momentum-and-adam",
+                   "convolution", "first-network"],
     "structured-learning": ["choose-a-path", "micro-credentials", "adaptive-pacing",
                             "qa-community", "curriculum-decay", "dev-environment",
                             "beyond-recipes"],
@@ -139,7 +140,8 @@ def test_groundwork_exercises_match_files_rubric_and_roadmap():
     tree = templates.get("groundwork").path / templates.PROJECT_DIR
     milestones = {m.id: m for m in rubric.for_template(templates.get("groundwork")).milestones}
     assert [e.id for e in exercises] == [
-        "vectors", "vectorise", "softmax", "backprop", "batchnorm", "descent"]
+        "vectors", "vectorise", "softmax", "backprop", "autograd", "batchnorm", "init",
+        "descent", "optimisers", "conv", "network"]
     for e in exercises:
         assert (tree / e.file).is_file()
         assert (tree / "tests" / f"test_{e.id}.py").is_file()
@@ -157,8 +159,12 @@ def test_groundwork_exercises_match_files_rubric_and_roadmap():
      "exercises[vectorise].prerequisites: 'descent' is not an exercise listed before"),
     (lambda d: d["exercises"][0].update(difficulty=7), "exercises[vectors].difficulty"),
     (lambda d: d["exercises"][0].update(file="../evil.py"), "exercises[vectors].file"),
-    (lambda d: d["exercises"][2].pop("hint"), "exercises[softmax].hint: is required"),
-    (lambda d: d.update(format_version=2), "format_version: must be 1"),
+    (lambda d: d["exercises"][2].pop("hints"), "exercises[softmax].hints: must map"),
+    (lambda d: d["exercises"][2]["hints"].pop("approach"),
+     "exercises[softmax].hints.approach: is required"),
+    (lambda d: d["exercises"][2]["hints"].update(code="x = 1"),
+     "exercises[softmax].hints.code: is not a level"),
+    (lambda d: d.update(format_version=1), "format_version: must be 2"),
 ])
 def test_groundwork_metadata_validation_names_file_and_field(change, message, tmp_path):
     data = yaml.safe_load((data_dir() / "groundwork.yaml").read_text())

@@ -4,6 +4,7 @@ progress, through the CLI runner."""
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -72,7 +73,7 @@ def test_a_learner_finishes_structured_learning_through_the_cli(runner):
                 if s["id"] == "curriculum-decay")
     assert step["done"] is False and data["current"] == "curriculum-decay"
     tree = runner.invoke(app, ["roadmap"]).stdout
-    assert "Structured learning" in tree and "6/7" in tree and "7/7" in tree
+    assert "Structured learning" in tree and "6/7" in tree and "11/11" in tree
     assert "→ Curriculum decay" in tree
 
 
@@ -84,6 +85,8 @@ def test_next_follows_prerequisites_not_a_fixed_list(runner):
     _mark_done(["cross-entropy", "chain-rule"])
     assert _json(runner, "next")["step"] == "computational-graphs"
     _mark_done(["computational-graphs", "gaussian-and-batchnorm", "loss-landscape"])
+    assert _json(runner, "next")["step"] == "weight-initialisation"
+    _mark_done(["weight-initialisation", "momentum-and-adam", "convolution", "first-network"])
     # every step but dev-environment: mlops-from-day-one needs it, so it is offered first
     _mark_done(s.id for s in roadmap.load().steps
                if s.phase == "structured-learning" and s.id != "dev-environment")
@@ -119,18 +122,24 @@ def test_paper_suggestion_every_seventh_call_once_a_hands_on_step_is_done(runner
     assert progress.load().next_calls == 14
 
 
-def test_next_inside_a_project_uses_its_milestones(tmp_path, runner):
+def test_next_inside_a_project_refreshes_and_counts_attempts_not_calls(tmp_path, runner):
     root = make_project("quantization", tmp_path)
     first = _json(runner, "next", str(root))
-    assert first["kind"] == "check" and first["command"] == f"dlpath check {root}"
-    runner.invoke(app, ["check", str(root), "--no-commands"])
-    nxt = _json(runner, "next", str(root))
-    assert nxt["kind"] == "milestone" and nxt["step"] == "mlops-from-day-one"
-    assert nxt["command"] == f"dlpath check {root} -m versioned"
-    assert "git commit" in nxt["do"]
+    # the checks that run no command ran first: the first milestone's advice, not "check"
+    assert first["kind"] == "milestone" and first["step"] == "mlops-from-day-one"
+    assert first["command"] == f"dlpath check {root} -m versioned"
+    assert "git commit" in first["do"]
+    assert first["based_on"] == ("Based on: git, DVC and metric checks just now; the tests "
+                                 "have not run yet (dlpath check runs them).")
+    for _ in range(2):  # checking the same project again is no new attempt
+        runner.invoke(app, ["check", str(root), "--no-commands"])
+        assert _json(runner, "next", str(root))["kind"] == "milestone"
+    (root / "notes.md").write_text("what I tried\n")  # the learner changes something
+    subprocess.run(["git", "add", "notes.md"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "notes"], cwd=root, check=True)
     runner.invoke(app, ["check", str(root), "--no-commands"])
     again = _json(runner, "next", str(root))
-    assert again["kind"] == "practice" and "failed 2 times" in again["why"]
+    assert again["kind"] == "practice" and "failed 2 different attempts" in again["why"]
     assert again["do"].startswith("Error analysis")
     # the struggle is remembered for spaced review
     assert progress.load().practice["mlops-from-day-one"]["fail_count"] == 2
@@ -151,7 +160,8 @@ def test_passed_milestones_mark_steps_and_hard_ones_come_back_on_a_spaced_schedu
     results.update(root, passed)
     kinds = {}
     for hours in (12, 25, 26, 50, 73, 100, 24 * 7 + 1, 24 * 30):
-        suggestion = tutor.next_step(root, now=failed_at + timedelta(hours=hours)).suggestion
+        suggestion = tutor.next_step(root, now=failed_at + timedelta(hours=hours),
+                                       refresh=False).suggestion
         kinds[hours] = suggestion.kind
         if suggestion.kind == "review":
             assert suggestion.step == "explainable-ai"
@@ -177,12 +187,12 @@ def test_a_new_failure_restarts_the_review_schedule(tmp_path):
         return change
 
     results.update(root, failing(t0))
-    assert tutor.next_step(root, now=t0).suggestion.kind == "practice"
+    assert tutor.next_step(root, now=t0, refresh=False).suggestion.kind == "practice"
     # Outside the project the concept comes back after a day, once.
     assert tutor.next_step(tmp_path, now=t0 + timedelta(days=1)).suggestion.kind == "review"
     assert tutor.next_step(tmp_path, now=t0 + timedelta(days=2)).suggestion.kind == "step"
     results.update(root, failing(t0 + timedelta(days=2)))
-    tutor.next_step(root, now=t0 + timedelta(days=2))  # syncs the new failure
+    tutor.next_step(root, now=t0 + timedelta(days=2), refresh=False)  # syncs the new failure
     record = progress.load().practice["mlops-from-day-one"]
     assert record["reviews"] == 0 and record["last_failed"].startswith("2026-03-03")
     later = tutor.next_step(tmp_path, now=t0 + timedelta(days=3, hours=1)).suggestion
@@ -194,7 +204,7 @@ def test_roadmap_json_is_stable(runner):
     data = _json(runner, "roadmap")
     assert set(data) == {"format_version", "current", "done", "total", "phases", "due"}
     assert data["due"] == []
-    assert data["format_version"] == 1 and data["done"] == 1 and data["total"] == 26
+    assert data["format_version"] == 1 and data["done"] == 1 and data["total"] == 30
     assert data["current"] == "numpy-vectorisation"
     step = data["phases"][0]["steps"][0]
     assert set(step) == {"id", "title", "done", "current", "why", "do", "effort",

@@ -134,10 +134,19 @@ def package_tests(ctx: Context, check: Check, tests: str, timeout: float = 300) 
     test_file = ctx.template_dir / tests
     if not test_file.is_file():
         return Outcome(ERROR, f"dlpath's packaged test {tests} is missing (reinstall dlpath)")
-    # The packaged test's own content is part of the key: a new dlpath re-runs it.
-    extra = f"{tests}:{hashlib.sha256(test_file.read_bytes()).hexdigest()}"
+    # The packaged test and the support modules beside it (hidden/*.py) are
+    # part of the key: a dlpath that changes any of them re-runs the test.
+    digest = hashlib.sha256()
+    for path in sorted(test_file.parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    extra = f"{tests}:{digest.hexdigest()}"
     # Hidden tests draw their random inputs from a seed drawn now (the
     # ``dlpath_seed`` fixture), so they cannot be learnt from earlier runs.
     env = {**pytest_env(), "DLPATH_SEED": str(secrets.randbelow(2**31))}
-    return run_cached(ctx, check, extra, None, lambda: run_pytest(
+    outcome = run_cached(ctx, check, extra, None, lambda: run_pytest(
         ctx, ["-q", str(test_file)], [(str(test_file), test_file)], timeout, env))
+    if outcome.status == FAIL and outcome.public is None:
+        from dlpath import hidden  # which learner functions failed, never expected values
+
+        outcome.public = hidden.describe(test_file, outcome.output, ctx.root)
+    return outcome

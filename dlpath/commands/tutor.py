@@ -1,10 +1,10 @@
-"""``dlpath next``, ``roadmap``, ``done``, ``undo`` and ``reset``: each parses
-its arguments, calls one core function (dlpath.tutor, dlpath.groundwork) and
-renders the result."""
+"""``dlpath next``, ``roadmap``, ``done`` and ``undo``: each parses its
+arguments, calls one core function (dlpath.tutor) and renders the result.
+The groundwork exercise commands (hint, solution, watch, reset) are in
+dlpath.commands.exercise."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -81,40 +81,3 @@ def undo(step: Annotated[str, typer.Argument(help="A self-reported step id.")]) 
     _warn(marked.warnings)
     state = "Not done any more" if marked.changed else "Was not marked done"
     console.err.print(f"{state}: {escape(marked.step.title)}.")
-
-
-@guard
-def reset(
-    exercise: Annotated[str | None, typer.Argument(help="The exercise id (e.g. vectors).")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Reset every exercise.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    path: Annotated[Path, typer.Option("--path", help="The groundwork project.")] = Path("."),
-) -> None:
-    """Restore groundwork exercises to their starting state (your version is kept as a backup)."""
-    from rich.markup import escape
-
-    from dlpath import console, groundwork
-    from dlpath.errors import UsageError
-
-    if all_ == (exercise is not None):
-        raise UsageError("Name one exercise, or pass --all (not both).",
-                         hint="For example: dlpath reset vectors")
-    root = groundwork.groundwork_root(path)
-    plan = groundwork.plan(root, None if all_ else [exercise])
-    changed = [r for r in plan if r.changed]
-    if not changed:
-        console.err.print("Nothing to reset: already at the starting state.")
-        return
-    names = ", ".join(r.exercise.file for r in changed)
-    if not yes:
-        again = "dlpath reset --all --yes" if all_ else f"dlpath reset {exercise} --yes"
-        if not sys.stdin.isatty():
-            raise UsageError(f"Refusing to reset {names} without confirmation.",
-                             hint=f"Run '{again}' to confirm (your version is kept as a backup).")
-        if not typer.confirm(f"Reset {names} to the starting state? "
-                             "(your version is kept as a backup)", default=False):
-            console.err.print("Nothing was changed.")
-            raise typer.Exit(1)
-    for r in groundwork.apply(changed):
-        kept = f" (your version: {r.backup.relative_to(root)})" if r.backup else ""
-        console.err.print(f"[green]✓[/] Reset {escape(r.exercise.file)}{escape(kept)}")

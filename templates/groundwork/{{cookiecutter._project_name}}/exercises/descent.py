@@ -1,4 +1,4 @@
-"""Exercise 6: gradient descent on a 2-D loss surface.
+"""Exercise 8: gradient descent on a 2-D loss surface.
 
 Training a network is walking downhill on a loss landscape with millions of
 dimensions. Two dimensions are enough to see its geometry. Take the
@@ -6,8 +6,7 @@ quadratic bowl
 
     loss(w) = 1/2 w.T A w - b.T w        (A symmetric, positive definite)
 
-Its gradient is A w - b, and its minimum is where the gradient vanishes:
-w* = solve(A, b). Gradient descent repeats
+Its minimum w* is where the gradient vanishes. Gradient descent repeats
 
     w <- w - lr * gradient(w)
 
@@ -16,16 +15,16 @@ When A's eigenvalues differ a lot (a badly *conditioned* problem), the bowl
 is a long narrow valley: a learning rate small enough for the steep
 direction crawls along the flat one, and one slightly too large bounces from
 wall to wall. Descent diverges once lr > 2 / (largest eigenvalue of A).
-This is why we normalise inputs (exercise 5), and why momentum and Adam
-exist.
+This is why we normalise inputs (exercise 6), and why momentum and Adam
+exist (exercise 9).
 
 The `descent` stage of this project's pipeline (`dvc repro`) runs your
 `descend` with the settings in params.yaml and saves a contour plot of its
 path to plots/descent.png. Try lr values near 2 / largest eigenvalue:
-`dvc exp run --set-param descent.lr=0.3`.
+`dvc exp run --set-param descent.lr=0.45`.
 
 Run the tests:  python -m pytest -q tests/test_descent.py
-Check it:       dlpath check -m descent
+Check it:       dlpath check -m descent      (stuck? dlpath hint descent)
 """
 
 from __future__ import annotations
@@ -39,8 +38,10 @@ def loss(w: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
 
 
 def gradient(w: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The gradient of `loss` at w (A is symmetric)."""
-    raise NotImplementedError("TODO: differentiate 1/2 w.T A w - b.T w")
+    """The gradient of `loss` at w, for a symmetric A: a vector shaped like w."""
+    ### BEGIN SOLUTION: the gradient of a quadratic (test: tests/test_descent.py)
+    return a @ w - b
+    ### END SOLUTION
 
 
 def descend(w0: np.ndarray, a: np.ndarray, b: np.ndarray, lr: float, steps: int) -> np.ndarray:
@@ -49,4 +50,11 @@ def descend(w0: np.ndarray, a: np.ndarray, b: np.ndarray, lr: float, steps: int)
     Return the path: an array of shape (steps + 1, 2) whose first row is w0
     and whose row t is the point after t steps. Do not change w0.
     """
-    raise NotImplementedError("TODO: repeat w = w - lr * gradient(w), recording every point")
+    ### BEGIN SOLUTION: gradient descent (test: tests/test_descent.py)
+    w = np.array(w0, dtype=float)
+    path = [w.copy()]
+    for _ in range(steps):
+        w = w - lr * gradient(w, a, b)
+        path.append(w.copy())
+    return np.array(path)
+    ### END SOLUTION

@@ -15,21 +15,17 @@ A perfect, confident model is never surprised (H = 0); a model that spreads
 probability evenly over k classes pays log k per example. Minimising H is
 maximising the likelihood of the data.
 
-The numerical trap: exp(1000) overflows to inf, and inf / inf is nan. But
-softmax does not change when the same constant is subtracted from every
-logit, so subtract the row's maximum first: the largest exponent becomes
-exp(0) = 1. For the log, use log-sum-exp:
-
-    log softmax(z)_i = (z_i - m) - log(sum_j exp(z_j - m)),   m = max_j z_j
-
-and never take log(softmax(z)) directly (a probability that underflows to
-0 gives -inf).
+The numerical trap: exp(1000) overflows to inf, and inf / inf is nan; a
+probability that underflows to 0 has log -inf. Softmax does not change when
+the same constant is added to every logit of a row: find the constant that
+makes overflow impossible, and compute log-probabilities without ever taking
+the log of a probability.
 
 All functions work on the last axis, so they accept one vector (k,) or a
 batch (n, k).
 
 Run the tests:  python -m pytest -q tests/test_softmax.py
-Check it:       dlpath check -m softmax
+Check it:       dlpath check -m softmax      (stuck? dlpath hint softmax)
 """
 
 from __future__ import annotations
@@ -39,14 +35,24 @@ import numpy as np
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """Probabilities along the last axis; finite even for logits like 1000 or -1000."""
-    raise NotImplementedError("TODO: subtract the max along the last axis, exp, normalise")
+    ### BEGIN SOLUTION: a stable softmax (test: tests/test_softmax.py)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+    ### END SOLUTION
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
-    """log(softmax(z)) computed with the log-sum-exp trick (never log of a softmax)."""
-    raise NotImplementedError("TODO: (z - m) - log(sum(exp(z - m)))")
+    """log(softmax(z)), accurate where softmax(z) underflows to 0 (-1000 stays -1000)."""
+    ### BEGIN SOLUTION: log-softmax with the log-sum-exp trick (test: tests/test_softmax.py)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    ### END SOLUTION
 
 
 def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     """Mean cross-entropy of integer labels (n,) under logits (n, k), as a float."""
-    raise NotImplementedError("TODO: pick -log_softmax at each true label, average")
+    ### BEGIN SOLUTION: cross-entropy (test: tests/test_softmax.py)
+    logp = log_softmax(logits)
+    return float(-logp[np.arange(len(labels)), labels].mean())
+    ### END SOLUTION

@@ -1,4 +1,4 @@
-"""Exercise 6 (exercises/descent.py). Run: python -m pytest -q tests/test_descent.py"""
+"""Exercise 8 (exercises/descent.py). Run: python -m pytest -q tests/test_descent.py"""
 
 import numpy as np
 

@@ -2,13 +2,12 @@
 2-D loss surface set in params.yaml, and save a contour plot of its path.
 
 Until the exercise is solved the stage still succeeds: it plots the surface
-alone and records `solved: 0` in metrics/descent.json, so `dvc repro` works
-on a fresh project.
+alone and records what is not implemented yet in metrics/descent.json, so
+`dvc repro` works on a fresh project.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -17,13 +16,14 @@ matplotlib.use("Agg")  # files only: no window, no display needed
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
 
 from exercises import descent  # noqa: E402
 
+from .numpy_stage import learner_code, load_params, write_json  # noqa: E402
 
-def surface(params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """A, b, the start point and the learning rate from params.yaml.
+
+def surface(params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A, b and the start point of a bowl set in params.yaml.
 
     The bowl's axes are rotated by `angle` degrees and curved by the two
     eigenvalues, so `condition` = their ratio sets how narrow the valley is.
@@ -31,36 +31,28 @@ def surface(params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     theta = np.deg2rad(params["angle"])
     rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
     a = rot @ np.diag([params["curvature"], params["curvature"] / params["condition"]]) @ rot.T
-    return a, np.array(params["b"], dtype=float), np.array(params["start"], dtype=float), \
-        float(params["lr"])
+    return a, np.array(params["b"], dtype=float), np.array(params["start"], dtype=float)
 
 
-def run(params: dict) -> tuple[np.ndarray | None, dict]:
-    a, b, w0, lr = surface(params)
+def summary(path: np.ndarray, a: np.ndarray, b: np.ndarray, tolerance: float = 1e-3) -> dict:
+    """How a path ends: distance to the minimum, final loss, and the first step
+    within `tolerance` of the minimum (the number of steps when never)."""
     minimum = np.linalg.solve(a, b)
-    metrics = {
-        "lr": lr,
-        "lr_limit": float(2 / np.linalg.eigvalsh(a).max()),  # descent diverges above it
-        "start_loss": descent.loss(w0, a, b),
-        "min_loss": descent.loss(minimum, a, b),
-    }
-    try:
-        path = np.asarray(descent.descend(w0, a, b, lr, int(params["steps"])), dtype=float)
-    except NotImplementedError:
-        return None, {**metrics, "solved": 0}
-    final = path[-1]
-    return path, {
-        **metrics,
-        "solved": 1,
+    distances = np.linalg.norm(path - minimum, axis=1)
+    finite = bool(np.isfinite(path[-1]).all())
+    close = np.flatnonzero(distances < tolerance) if finite else np.array([], dtype=int)
+    return {
         "steps": len(path) - 1,
-        "final_loss": descent.loss(final, a, b) if np.isfinite(final).all() else None,
-        "distance_to_minimum": float(np.linalg.norm(final - minimum)),
-        "converged": int(bool(np.linalg.norm(final - minimum) < 1e-3)),
+        "final_loss": descent.loss(path[-1], a, b) if finite else None,
+        "distance_to_minimum": float(distances[-1]) if finite else None,
+        "converged": int(close.size > 0),
+        "steps_to_converge": int(close[0]) if close.size else len(path) - 1,
     }
 
 
-def plot(params: dict, path: np.ndarray | None, out: Path) -> None:
-    a, b, w0, _ = surface(params)
+def plot_path(a: np.ndarray, b: np.ndarray, w0: np.ndarray, path: np.ndarray | None,
+              label: str, out: Path) -> None:
+    """The contour plot of the bowl with a path on it (or the bowl alone)."""
     minimum = np.linalg.solve(a, b)
     span = max(3.0, float(np.abs(w0 - minimum).max()) * 1.3)
     gx, gy = np.meshgrid(np.linspace(minimum[0] - span, minimum[0] + span, 200),
@@ -72,10 +64,10 @@ def plot(params: dict, path: np.ndarray | None, out: Path) -> None:
     ax.plot(*minimum, "k*", markersize=12, label="minimum")
     if path is not None:
         shown = path[np.isfinite(path).all(axis=1)]
-        ax.plot(shown[:, 0], shown[:, 1], "o-", color="tab:red", markersize=3,
-                label=f"gradient descent, lr={params['lr']}")
+        shown = shown[(np.abs(shown - minimum) <= 2 * span).all(axis=1)]
+        ax.plot(shown[:, 0], shown[:, 1], "o-", color="tab:red", markersize=3, label=label)
     else:
-        ax.set_title("exercises/descent.py is not solved yet")
+        ax.set_title(f"{label}: not implemented yet")
     ax.set_xlim(gx.min(), gx.max())
     ax.set_ylim(gy.min(), gy.max())
     ax.set_aspect("equal")
@@ -86,12 +78,24 @@ def plot(params: dict, path: np.ndarray | None, out: Path) -> None:
 
 
 def main() -> None:
-    with open("params.yaml", encoding="utf-8") as fh:
-        params = yaml.safe_load(fh)["descent"]
-    path, metrics = run(params)
-    plot(params, path, Path("plots/descent.png"))
-    Path("metrics").mkdir(exist_ok=True)
-    Path("metrics/descent.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    params = load_params()["descent"]
+    a, b, w0 = surface(params)
+    lr = float(params["lr"])
+    metrics: dict = {
+        "lr": lr,
+        "lr_limit": float(2 / np.linalg.eigvalsh(a).max()),  # descent diverges above it
+        "start_loss": descent.loss(w0, a, b),
+        "min_loss": descent.loss(np.linalg.solve(a, b), a, b),
+    }
+    todo: list[str] = []
+    path = None
+    with np.errstate(over="ignore", invalid="ignore"), learner_code(todo):
+        path = np.asarray(descent.descend(w0, a, b, lr, int(params["steps"])), dtype=float)
+        metrics.update(summary(path, a, b))
+    if todo:
+        metrics["not_implemented"] = todo
+    plot_path(a, b, w0, path, f"gradient descent, lr={lr}", Path("plots/descent.png"))
+    write_json("metrics/descent.json", metrics)
 
 
 if __name__ == "__main__":
