@@ -37,7 +37,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-WORLD_FILE = HERE.parent / "{{cookiecutter._project_name}}" / "{{cookiecutter._package_name}}" / "world.py"
+WORLD_FILE = (HERE.parent / "{{cookiecutter._project_name}}" / "{{cookiecutter._package_name}}"
+              / "world.py")
 FRESH = 2000  # fresh scenes for the question answerers
 NOVEL = 1000  # fresh questions about held-out pairs
 GALLERY = 1000  # fresh (image, caption) pairs for retrieval
@@ -109,7 +110,10 @@ def _package(root: Path) -> str:
 def project_splits(params: dict) -> dict[str, dict[str, np.ndarray]]:
     """The project's own splits, regenerated from its params with dlpath's world."""
     cfg = {**W.DEFAULT_WORLD, **params["generate"]}
-    return {split: W.make_split(split, int(params["seed"]), cfg) for split in W.SPLITS}
+    # Without held-out pairs there is no compositional split (the project's
+    # generate stage refuses to run; lineage.held_out_kept says why).
+    return {split: W.make_split(split, int(params["seed"]), cfg) for split in W.SPLITS
+            if split != "compositional" or W.parse_combos(cfg.get("held_out") or ())}
 
 
 def _digests(data: dict[str, np.ndarray], model: str) -> set[int]:
@@ -135,6 +139,8 @@ class Lineage:
         self.seen = {"test": 0, "compositional": 0}
 
     def split(self, name: str, model: str) -> set[int]:
+        if name not in self.splits:
+            return set()
         if (name, model) not in self.memo:
             self.memo[name, model] = _digests(self.splits[name], model)
         return self.memo[name, model]

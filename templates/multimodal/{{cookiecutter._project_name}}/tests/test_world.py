@@ -58,6 +58,11 @@ def test_a_cell_too_small_for_its_shapes_is_refused():
     check_world(load_params()["generate"])  # the project's own settings are fine
 
 
+def test_a_world_without_held_out_pairs_is_refused():
+    with pytest.raises(ValueError, match="held_out is empty"):
+        check_world({**CFG, "held_out": []})
+
+
 def test_splits_keep_held_out_pairs_out_and_the_compositional_split_asks_about_them():
     held = parse_combos(HELD_OUT)
     for split in ("train", "val", "test"):

@@ -139,7 +139,14 @@ def check_world(cfg: dict[str, Any]) -> None:
                          f"{b[1]} px differ in only {distance} pixels")
     if not 1 <= int(cfg["max_objects"]) <= MAX_OBJECTS:
         raise ValueError(f"generate.max_objects must be 1 to {MAX_OBJECTS}")
-    parse_combos(cfg.get("held_out", ()))
+    held = parse_combos(cfg.get("held_out") or ())
+    if not held:
+        raise ValueError("generate.held_out is empty: the compositional split asks about "
+                         "colour-shape pairs held out of training; hold out at least one "
+                         f"(the template holds out {', '.join(HELD_OUT)})")
+    if len(held) == len(SHAPES) * len(COLOURS):
+        raise ValueError("generate.held_out holds out every colour-shape pair: "
+                         "nothing is left to train on")
 
 
 def parse_combos(names) -> frozenset[tuple[str, str]]:
@@ -172,6 +179,8 @@ def random_scene(rng: np.random.Generator, max_objects: int,
                  combos: str = "seen") -> Scene:
     """A scene of 1..``max_objects`` objects. ``combos``: "seen" (no held-out
     combination), "novel" (at least one) or "any"."""
+    if combos == "novel" and not held_out:
+        raise ValueError("a scene with a held-out pair needs at least one held-out pair")
     names = list(COLOURS)
     minimum = 1
     while True:
