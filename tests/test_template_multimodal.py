@@ -207,7 +207,7 @@ def test_generate_is_deterministic(fresh):
 def test_single_process_stages_refuse_torchrun(fresh):
     root, _ = fresh
     env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0"}
-    for stage in ("generate", "contrastive", "evaluate"):
+    for stage in ("evaluate",):  # the same guard (runs.one_process) in each of them
         import subprocess
 
         proc = subprocess.run([sys.executable, "-m", f"{PKG}.{stage}"], cwd=root, env=env,
@@ -358,6 +358,8 @@ def test_a_fusion_that_does_not_bind_fails(solved, tmp_path, shortcut):
     assert "dlpath measured fused.margin_over_decision_level" in told and "needs" in told
     for check in ("colour-questions", "shape-questions"):
         assert "needs >= 0.85" in measured_failure(report, "binding", check)
+    # retrain() kept one seed: a mean over one run is refused as well.
+    assert "seeds.count = 1" in measured_failure(report, "binding", "three-seeds")
 
 
 @pytest.mark.slow

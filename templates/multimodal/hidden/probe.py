@@ -13,6 +13,8 @@ the world (the template's ``world.py``, never the project's, never its
   both ways, ranked here (not by the learner's ``hits_at_k``);
 * ``zero_shot.*``: classifying single objects by their best caption, for the
   pairs seen in training and the held-out ones;
+* ``seeds.count``: how many seeds' models were measured (params.yaml's
+  ``seeds``; the goals are means over at least 3);
 * ``lineage.*`` and ``leak.*``: every model records the examples it was
   trained and chosen on (``models.save_model``); dlpath regenerates the
   project's splits and checks that the models learnt from the train split,
@@ -212,7 +214,8 @@ def measure(root: Path, seed: int, challenge: bool = False) -> dict[str, float]:
     data = fresh_scenes(seed, challenge)
     lineage = Lineage(project_splits(params))
     held = W.parse_combos(params["generate"].get("held_out", []))
-    out: dict = {"lineage.held_out_kept": float(W.parse_combos(W.HELD_OUT) <= held)}
+    out: dict = {"lineage.held_out_kept": float(W.parse_combos(W.HELD_OUT) <= held),
+                 "seeds.count": float(count)}
     notes: list[str] = []
 
     def load(folder: str, name: str, k: int, model_class):
