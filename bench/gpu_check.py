@@ -357,15 +357,11 @@ def _pytest_summary(log: Path) -> str:
 
 
 def solve(root: Path, template: str) -> None:
-    """Write the reference solution in: solution regions, and groundwork's
-    exercises from dlpath's tests (where this checkout has them)."""
+    """Write the reference solution in (every template's solution regions,
+    groundwork's exercises included)."""
     from dlpath import solutions
 
     solutions.apply_reference(root)
-    exercises = REPO / "tests" / "groundwork_solutions"
-    if template == "groundwork" and exercises.is_dir():
-        for path in exercises.glob("*.py"):
-            shutil.copy(path, root / "exercises" / path.name)
 
 
 def environment_line() -> str:

@@ -166,9 +166,8 @@ def head_commit(root: Path) -> str:
     try:
         return vcs.git_output(root, "rev-parse", "--verify", "HEAD").strip()
     except DlpathError:
-        raise DlpathError("The project has no commit yet.",
-                          hint="Commit your work: git add -A && git commit -m 'My model'"
-                          ) from None
+        raise DlpathError("The project has no commit yet.", hint=vcs.commit_hint(
+            root, "Commit your work: git add -A && git commit -m 'My model'")) from None
 
 
 def uncommitted(root: Path) -> list[str]:
@@ -181,13 +180,16 @@ def uncommitted(root: Path) -> list[str]:
 def require_clean(root: Path, doing: str) -> str:
     """The HEAD commit of a project with nothing uncommitted, else a one-line
     refusal (exit 1)."""
+    from dlpath import vcs
+
     commit = head_commit(root)
     dirty = uncommitted(root)
     if dirty:
         shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
         raise DlpathError(f"The project has uncommitted changes ({shown}): {doing} records a "
                           "commit, so commit first.",
-                          hint="git add -A && git commit -m '...', then run it again.")
+                          hint=vcs.commit_hint(
+                              root, "git add -A && git commit -m '...', then run it again."))
     return commit
 
 

@@ -333,7 +333,9 @@ def _run(ctx: checks.Context, m: rubric.Milestone, check: rubric.Check,
     message, output = _hide(outcome, check)
     return CheckReport(
         milestone=m.id, id=check.id, kind=check.kind, status=outcome.status,
-        message=message, hint=check.hint, max_score=check.points,
+        message=message, max_score=check.points,
+        hint=f"{outcome.first} Then: {check.hint}" if outcome.first and check.hint
+        else outcome.first or check.hint,
         score=check.points if outcome.status == checks.PASS else 0,
         visible=check.visible, seconds=time.perf_counter() - start,
         cached=outcome.cached, output=output, transient=outcome.transient,

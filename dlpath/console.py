@@ -32,6 +32,38 @@ def step(label: str) -> Iterator[None]:
         err.print(f"[green]✓[/] {label}" if ok else f"[red]✗[/] {label}")
 
 
+def prompter(echo: bool = False):
+    """A dlpath.questions Prompter: the question on stderr, one line read from
+    stdin (stdout stays for data: click's prompt writes a space there). At the
+    end of input it answers None; Ctrl-C raises KeyboardInterrupt as anywhere.
+    ``echo``: write the answer after the question, for answers piped in (a
+    terminal shows what was typed; a pipe does not, and the questions would
+    run together on one line)."""
+    import sys
+
+    def ask(question, default: str, error: str | None) -> str | None:
+        if error:
+            err.print(f"[red]{escape(error)}[/]")
+        label = escape(question.label)
+        if question.choices:
+            label += " (" + ", ".join(f"{i} = {escape(c)}" for i, c in
+                                      enumerate(question.choices, 1)) + ")"
+        elif question.kind == "yes/no":
+            label += " (yes/no)"
+        err.print(f"[bold]{label}[/] [dim]\\[{escape(default)}][/]: ", end="")
+        err.file.flush()
+        line = sys.stdin.readline()
+        if not line:
+            err.print()
+            return None
+        answer = line.rstrip("\r\n")
+        if echo:  # an empty line takes the default: show which
+            err.print(escape(answer) if answer.strip() else f"[dim]{escape(default)}[/]")
+        return answer
+
+    return ask
+
+
 def print_json(data: object) -> None:
     import json
 
@@ -157,8 +189,24 @@ def render_suggestion(s) -> None:
 
 
 def render_roadmap(view) -> None:
+    """The roadmap as a tree. Each step's id (what ``dlpath done`` takes) is
+    never cut: where the line is too long for the terminal the title gives
+    way (ending in …). Steps only the learner can vouch for say so."""
+    from rich.text import Text
     from rich.tree import Tree
 
+    tag = "self-reported"
+    steps = view.roadmap.steps
+
+    def title_of(step) -> str:
+        mark = "✓" if step.id in view.done else "→" if step.id == view.current else " "
+        effort = f" ({step.effort})" if step.id == view.current and step.effort else ""
+        return f"{mark} {step.title}{effort}"
+
+    id_width = max((len(s.id) for s in steps), default=0)
+    # "│   ├── " before each step, a space between the columns
+    room = out.width - 8 - id_width - 1 - (len(tag) + 1) * any(s.self_reported for s in steps)
+    title_width = max(12, min(room - 1, max((len(title_of(s)) for s in steps), default=0)))
     tree = Tree("[bold]dlpath roadmap[/]")
     for phase in view.roadmap.phases:
         done = sum(s.id in view.done for s in phase.steps)
@@ -167,14 +215,19 @@ def render_roadmap(view) -> None:
         bar = "█" * filled + "░" * (20 - filled)
         branch = tree.add(f"[bold]{escape(phase.title)}[/]  {bar} {done}/{total}")
         for step in phase.steps:
-            if step.id in view.done:
-                branch.add(f"[green]✓ {escape(step.title)}[/] [dim]({step.id})[/]")
-            elif step.id == view.current:
-                branch.add(f"[bold yellow]→ {escape(step.title)}[/] [dim]({step.id}, "
-                           f"{escape(step.effort)})[/]")
-            else:
-                branch.add(f"  {escape(step.title)} [dim]({step.id})[/]")
-    out.print(tree)
+            style = ("green" if step.id in view.done
+                     else "bold yellow" if step.id == view.current else "")
+            line = Text(title_of(step), style=style)
+            line.truncate(title_width, overflow="ellipsis", pad=True)
+            line.append(" ")
+            line.append(step.id, style="cyan" if step.self_reported else "dim")
+            if step.self_reported:
+                line.append(" " * (id_width - len(step.id) + 1) + tag, style="dim")
+            branch.add(line)
+    out.print(tree, soft_wrap=False, crop=False)
+    if any(s.self_reported for s in steps):
+        out.print(f"[dim]{tag}: no check sees it; when you have done it, run[/] "
+                  "[bold]dlpath done STEP-ID[/]")
     for due in getattr(view, "due", ()):  # challenges on fresh data gone stale
         where = f" {due.project}" if due.project else ""
         out.print(f"[bold yellow]Due again:[/] the {escape(due.template)} challenge (passed "

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from dlpath import resources
 from dlpath.errors import DlpathError, ExitCode
 
 DEFAULT_DUE_MONTHS = 12
@@ -96,7 +97,8 @@ class DeclarationError(DlpathError):
 
 def _fail(path: Path, line: int, where: str, problem: str) -> DeclarationError:
     return DeclarationError(f"{path}:{line}: {where}: {problem}",
-                            hint="See docs/challenge.md and docs/leaderboard.md for the format.")
+                            hint=f"See {resources.doc('challenge.md')} and "
+                                 f"{resources.doc('leaderboard.md')} for the format.")
 
 
 def _line(raw: Any, default: int) -> int:

@@ -6,8 +6,58 @@ import hashlib
 import json
 import os
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml's C loader where PyYAML has it: the
+    same documents and the same errors (yaml.YAMLError), several times faster
+    than the pure-Python loader (``dlpath check`` reads a dozen YAML files)."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
+@contextmanager
+def file_lock(path: Path, timeout: float = 60) -> Iterator[None]:
+    """An exclusive lock on the file ``path`` (created if need be) while the
+    block runs; TimeoutError (an OSError) after ``timeout`` seconds.
+
+    On POSIX it is ``fcntl.flock``, the very lock filelock takes there (the
+    two exclude each other), without filelock's import: ~25 ms of CPU on
+    every ``dlpath check``. Elsewhere, filelock."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        from filelock import FileLock
+
+        with FileLock(str(path), timeout=timeout):
+            yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"Another process has held {path} for {timeout:g} s.") \
+                        from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -9,6 +9,7 @@ detection).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,10 @@ def tampered(root: Path, meta: ProjectMeta) -> list[str]:
         if not path.is_file() or sha256_file(path) != digest:
             changed.append(rel)
     return changed
+
+
+def package_name(name: str) -> str:
+    """The Python package name inside the project: ``my-proj.v2`` -> ``my_proj_v2``.
+    (Here, not in dlpath.scaffold: checking a project must not import the
+    renderer and Jinja.)"""
+    return re.sub(r"[^0-9a-zA-Z_]", "_", name).lower()

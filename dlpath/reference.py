@@ -82,7 +82,7 @@ def _key(meta: project.ProjectMeta, package: str) -> str:
 def _package(root: Path, meta: project.ProjectMeta) -> str:
     if meta.package:
         return meta.package
-    from dlpath.scaffold import package_name
+    from dlpath.project import package_name
 
     return package_name(root.name)
 

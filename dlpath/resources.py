@@ -29,6 +29,22 @@ def templates_dir() -> Path:
     return package_dir().parent / "templates"
 
 
+def docs_dir() -> Path:
+    """dlpath's documentation: shipped as ``dlpath/docs`` in a wheel, at the
+    top of the repository in a source checkout (as :func:`templates_dir`)."""
+    shipped = package_dir() / "docs"
+    if shipped.is_dir():
+        return shipped
+    return package_dir().parent / "docs"
+
+
+def doc(name: str) -> str:
+    """Where a learner finds the document ``name`` (e.g. ``rubric-format.md``)
+    on this machine: the full path of the installed copy, so that a hint
+    naming it works wherever dlpath was installed from."""
+    return str(docs_dir() / name)
+
+
 def data_dir() -> Path:
     """Packaged data: the roadmap, the groundwork exercise metadata, schemas."""
     return package_dir() / "data"

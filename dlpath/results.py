@@ -162,11 +162,11 @@ def _warn(warnings: list[str] | None, line: str) -> None:
 
 @contextmanager
 def _locked(root: Path) -> Iterator[None]:
-    from filelock import FileLock
+    from dlpath.fsutil import file_lock
 
     path = state_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock", timeout=60):
+    with file_lock(path.with_name(path.name + ".lock"), timeout=60):
         yield
 
 

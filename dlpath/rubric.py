@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from dlpath import project, templates
+from dlpath import project, resources, templates
 from dlpath.errors import DlpathError, ExitCode
 from dlpath.fsutil import atomic_write_text, read_text_limited
 from dlpath.project import META_DIR, RUBRIC_COPY
@@ -129,7 +129,7 @@ class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml whe
 def _fail(path: Path, line: int, where: str, problem: str) -> RubricError:
     return RubricError(
         f"{path}:{line}: {where}: {problem}",
-        hint="See docs/rubric-format.md for the rubric format.",
+        hint=f"See {resources.doc('rubric-format.md')} for the rubric format.",
     )
 
 
@@ -360,7 +360,7 @@ def load_for_project(root: Path, meta: project.ProjectMeta | None = None) -> Rub
     raise RubricError(
         f"'{root}' was not created by dlpath and has no rubric.",
         hint="Create a project with 'dlpath new TEMPLATE NAME', or write a rubric to "
-        ".dlpath/rubric.yaml in this directory (format: docs/rubric-format.md).",
+        f".dlpath/rubric.yaml in this directory (format: {resources.doc('rubric-format.md')}).",
     )
 
 

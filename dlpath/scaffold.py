@@ -25,7 +25,9 @@ from typing import Any
 from jinja2.ext import Extension
 
 from dlpath import __version__, project, resources, signals, solutions, templates, vcs
+from dlpath import questions as questions_mod
 from dlpath.errors import DlpathError, ExitCode, UsageError
+from dlpath.project import package_name
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 # Names Windows reserves for devices, with or without an extension.
@@ -86,11 +88,6 @@ def _shadows(package: str) -> str | None:
     return f"'{package}'" if spec is not None else None
 
 
-def package_name(name: str) -> str:
-    """The Python package name inside the project: ``my-proj.v2`` -> ``my_proj_v2``."""
-    return re.sub(r"[^0-9a-zA-Z_]", "_", name).lower()
-
-
 def parse_params(pairs: list[str]) -> dict[str, str]:
     params = {}
     for pair in pairs:
@@ -99,14 +96,6 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
             raise UsageError(f"Invalid --param '{pair}': expected key=value.")
         params[key.strip()] = value
     return params
-
-
-def _merged_questions(template: templates.Template) -> dict[str, Any]:
-    base_file = resources.templates_dir() / templates.BASE / "cookiecutter.json"
-    base = json.loads(base_file.read_text())
-    own_file = template.path / "cookiecutter.json"
-    own = json.loads(own_file.read_text()) if own_file.is_file() else {}
-    return {**base, **own}
 
 
 def _stage(template: templates.Template, questions: dict[str, Any], staging: Path) -> None:
@@ -137,14 +126,8 @@ def _render(
     from cookiecutter.generate import generate_context, generate_files
     from cookiecutter.prompt import prompt_for_config
 
-    questions = _merged_questions(template)
-    public = sorted(k for k in questions if not k.startswith("_"))
-    unknown = sorted(set(params) - set(public))
-    if unknown:
-        raise UsageError(
-            f"Unknown --param {', '.join(unknown)} for template '{template.name}'. "
-            f"Its questions are: {', '.join(public)}."
-        )
+    questions = questions_mod.merged(template)
+    _check_params(template, params)
     params = {k: _literal(k, v) for k, v in _typed(params, questions).items()}
     fixed = {
         "_project_name": name,
@@ -247,16 +230,12 @@ def _typed(params: dict[str, str], questions: dict[str, Any]) -> dict[str, Any]:
     typed: dict[str, Any] = {}
     for key, value in params.items():
         default = questions.get(key)
-        if isinstance(default, bool):
-            if value.lower() not in {"true", "false", "yes", "no", "1", "0"}:
-                raise UsageError(f"--param {key} must be true or false, not '{value}'.")
-            typed[key] = value.lower() in {"true", "yes", "1"}
-        elif isinstance(default, (int, float)):
+        if isinstance(default, (bool, int, float)):
             try:
-                typed[key] = type(default)(value)
-            except ValueError:
-                kind = "an integer" if isinstance(default, int) else "a number"
-                raise UsageError(f"--param {key} must be {kind}, not '{value}'.") from None
+                typed[key] = questions_mod.convert(
+                    questions_mod.Question(key, key, default), value)
+            except ValueError as exc:
+                raise UsageError(f"--param {key} {exc}.") from None
         else:
             typed[key] = value
     return typed
@@ -324,7 +303,7 @@ def _workspace(output_dir: Path, name: str) -> Iterator[Path]:
 def _failing_step(report: StepReporter) -> StepReporter:
     """Wrap each step so that a failure inside it names the step.
 
-    Library errors (GitPython's, DVC's, OS errors) become one DlpathError
+    Library errors (git's, DVC's, OS errors) become one DlpathError
     line; the workspace clean-up happens in :func:`_workspace` either way.
     """
 
@@ -347,6 +326,57 @@ def default_remote(name: str) -> Path:
     return resources.remotes_dir() / f"{name}-{uuid.uuid4().hex[:8]}"
 
 
+def _check_params(template: templates.Template, params: dict[str, Any]) -> None:
+    public = sorted(questions_mod.public(questions_mod.merged(template)))
+    unknown = sorted(set(params) - set(public))
+    if unknown:
+        raise UsageError(
+            f"Unknown --param {', '.join(unknown)} for template '{template.name}'. "
+            f"Its questions are: {', '.join(public)}."
+        )
+
+
+def check_new(template_name: str, name: str, output_dir: Path, *,
+              params: dict[str, str] | None = None, git: bool = True,
+              dvc: bool = True) -> tuple[templates.Template, Path]:
+    """Everything ``dlpath new`` can refuse before doing anything: the
+    template, the name, the destination, the params, git and DVC's
+    prerequisites. Returns the template and the destination. The command
+    calls it before asking the template's questions (nobody should answer
+    them only to be told the folder exists); :func:`create_project` calls it
+    again."""
+    template = templates.get(template_name)
+    validate_name(name)
+    output_dir = output_dir.expanduser().absolute()
+    dest = _check_destination(output_dir, name)
+    _writable_parent(output_dir)
+    if dvc and not git:
+        # DVC without git cannot version the pipeline files: say so up front.
+        raise UsageError("--no-git needs --no-dvc too: DVC keeps its pipeline files in git.")
+    _check_params(template, params or {})
+    if dvc:
+        # The default DVC remote lives in dlpath's per-user folder: refuse an
+        # unusable one now, not after rendering, at the first `dvc push`.
+        resources.usable_user_dir(resources.remotes_dir())
+    if git and not vcs.git_available():
+        raise DlpathError(
+            "git is not installed or not on PATH.",
+            hint="Install git (https://git-scm.com/downloads), or pass --no-git --no-dvc.",
+        )
+    return template, dest
+
+
+def ask(template_name: str, name: str, params: dict[str, str],
+        prompt: questions_mod.Prompter, *, interactive: bool) -> dict[str, str]:
+    """The template's questions that ``params`` leave open, asked through
+    ``prompt`` (see dlpath.questions); ``params`` with every answer added.
+    Called before :func:`create_project`, so that no spinner hides a prompt."""
+    template = templates.get(template_name)
+    fixed = {"_project_name": name, "_package_name": package_name(name),
+             "_template_name": template.name}
+    return questions_mod.ask(template, params, prompt, interactive=interactive, fixed=fixed)
+
+
 def create_project(
     template_name: str,
     name: str,
@@ -358,25 +388,14 @@ def create_project(
     dvc: bool = True,
     step: StepReporter | None = None,
 ) -> NewProject:
-    """Render ``template_name`` as ``output_dir/name`` with git and DVC set up."""
+    """Render ``template_name`` as ``output_dir/name`` with git and DVC set up.
+
+    ``no_input=False`` lets cookiecutter prompt while rendering, under the
+    first step's spinner: commands ask first (:func:`ask`) and pass True."""
     step = _failing_step(step or (lambda label: nullcontext()))
-    template = templates.get(template_name)
-    validate_name(name)
+    template, dest = check_new(template_name, name, output_dir, params=params, git=git,
+                               dvc=dvc)
     output_dir = output_dir.expanduser().absolute()
-    dest = _check_destination(output_dir, name)
-    _writable_parent(output_dir)
-    if dvc and not git:
-        # DVC without git cannot version the pipeline files: say so up front.
-        raise UsageError("--no-git needs --no-dvc too: DVC keeps its pipeline files in git.")
-    if dvc:
-        # The default DVC remote lives in dlpath's per-user folder: refuse an
-        # unusable one now, not after rendering, at the first `dvc push`.
-        resources.usable_user_dir(resources.remotes_dir())
-    if git and not vcs.git_available():
-        raise DlpathError(
-            "git is not installed or not on PATH.",
-            hint="Install git (https://git-scm.com/downloads), or pass --no-git --no-dvc.",
-        )
 
     result = NewProject(path=dest, template=template, answers={})
     try:
@@ -455,7 +474,7 @@ def render_reference(template_name: str, answers: dict[str, Any], package: str,
     from dlpath import rubric
 
     template = templates.get(template_name)
-    questions = _merged_questions(template)
+    questions = questions_mod.merged(template)
     params = {k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict))
               else str(v) for k, v in answers.items()
               if k in questions and not k.startswith("_")}

@@ -259,7 +259,7 @@ def package_of(root: Path) -> str:
     """The project's package folder (recorded by ``dlpath new``; for projects
     made before it was recorded, derived from the folder name as ``new`` does)."""
     from dlpath import project
-    from dlpath.scaffold import package_name
+    from dlpath.project import package_name
 
     meta = project.load_meta(root)
     if meta is not None and meta.package:

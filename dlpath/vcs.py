@@ -1,9 +1,11 @@
 """Every git and DVC call dlpath makes goes through this module.
 
-git is driven with GitPython and DVC with its Python API: one DVC command-line
-call costs about 0.4 s of start-up, the API does the same work in tens of
-milliseconds once imported. Imports happen inside the functions so that
-``dlpath --help`` stays fast.
+git is driven with plain ``git`` subprocesses (GitPython's import alone costs
+more than the few calls dlpath makes) and DVC with its Python API: one DVC
+command-line call costs about 0.4 s of start-up, the API does the same work in
+tens of milliseconds once imported. ``dvc init`` is the exception: its three
+files are written here (see :func:`dvc_init`). Imports happen inside the
+functions so that ``dlpath --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -30,59 +32,75 @@ def git_available() -> bool:
     return shutil.which("git") is not None
 
 
-def _git():
-    if not git_available():
-        raise DlpathError(
-            "git is not installed or not on PATH.",
-            hint="Install git (https://git-scm.com/downloads), or pass --no-git.",
-        )
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-    import git
-
-    return git
-
-
 @dataclass(frozen=True)
 class CommitResult:
     sha: str
     used_fallback_identity: bool
 
 
-def has_identity(repo) -> bool:
-    # Ask git itself rather than GitPython's config reader: git also honours
-    # GIT_CONFIG_GLOBAL, XDG config files and includes.
-    git = _git()
+def has_identity(path: Path) -> bool:
+    """Whether git in ``path`` knows who commits: user.name and user.email
+    set (in any config git reads, includes too) or given by the environment
+    (GIT_AUTHOR_NAME, EMAIL...). Git's own guess from the host name does not
+    count: it is often refused, and never the learner's name."""
     try:
-        return bool(repo.git.config("--get", "user.name")) and bool(
-            repo.git.config("--get", "user.email")
-        )
-    except git.exc.GitCommandError:
+        for ident in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+            git_output(path, "-c", "user.useConfigOnly=true", "var", ident)
+    except DlpathError:
         return False
+    return True
 
 
-def init_repo(path: Path):
-    git = _git()
-    return git.Repo.init(path, initial_branch="main")
+#: what to run before a commit where git knows no identity (see identity_step)
+IDENTITY_STEP = ('git does not know who you are yet, so it refuses to commit: first run '
+                 '`git config --global user.name "Your Name"` and '
+                 '`git config --global user.email "you@example.com"`.')
+
+
+def identity_step(path: Path) -> str | None:
+    """:data:`IDENTITY_STEP` where git in ``path`` has no identity (a commit
+    hint would fail there), else None."""
+    return None if has_identity(path) else IDENTITY_STEP
+
+
+def commit_hint(path: Path, hint: str) -> str:
+    """``hint`` (which asks for a commit), preceded by the identity step where
+    git in ``path`` would refuse that commit."""
+    try:
+        step = identity_step(path)
+    except Exception:  # never let the advice hide the error it comes with
+        step = None
+    return f"{step} Then: {hint}" if step else hint
+
+
+def init_repo(path: Path) -> None:
+    # Plain git: GitPython's import alone costs more than the call.
+    git_output(path, "init", "-q", "--initial-branch=main")
 
 
 def commit_all(path: Path, message: str) -> CommitResult:
     """Stage every file (honouring .gitignore) and commit.
 
     Where git knows no user.name/user.email, the commit is made with a
-    fallback identity for this commit only; nothing is written to git config,
-    so the learner's own identity applies as soon as they set it.
+    fallback identity for this commit only (``git -c``); nothing is written
+    to git config, so the learner's own identity applies as soon as they set it.
     """
-    git = _git()
-    repo = git.Repo(path)
-    repo.git.add(A=True)
-    fallback = not has_identity(repo)
-    if fallback:
-        actor = git.Actor(FALLBACK_NAME, FALLBACK_EMAIL)
-        commit = repo.index.commit(message, author=actor, committer=actor)
-    else:
-        repo.git.commit("-m", message, "--no-verify", "--no-gpg-sign")
-        commit = repo.head.commit
-    return CommitResult(sha=commit.hexsha, used_fallback_identity=fallback)
+    git_output(path, "add", "-A")
+    fallback = not has_identity(path)
+    ident = ("-c", f"user.name={FALLBACK_NAME}", "-c", f"user.email={FALLBACK_EMAIL}",
+             "-c", "user.useConfigOnly=false") if fallback else ()
+    git_output(path, *ident, "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", message)
+    sha = git_output(path, "rev-parse", "HEAD").strip()
+    return CommitResult(sha=sha, used_fallback_identity=fallback)
+
+
+#: What ``dvc init`` writes beside the config (DVC 3): .dvc/.gitignore and
+#: .dvcignore. tests/test_new_vcs.py pins both, and the config, to what the
+#: installed DVC writes itself.
+DVC_GITIGNORE = "/config.local\n/tmp\n/cache\n"
+DVCIGNORE = ("# Add patterns of files dvc should ignore, which could improve\n"
+             "# the performance. Learn more at\n"
+             "# https://dvc.org/doc/user-guide/dvcignore\n")
 
 
 def _quiet_dvc() -> None:
@@ -113,22 +131,37 @@ def in_dir(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
-def dvc_init(path: Path, remote_url: Path | None, *, no_scm: bool = False) -> None:
-    """``dvc init`` with analytics and update checks off and a default remote."""
-    from dvc.repo import Repo
+def dvc_init(path: Path, remote_url: Path | None) -> None:
+    """``dvc init`` in the git repository ``path``, with analytics and update
+    checks off and ``remote_url`` as the default remote.
 
-    _quiet_dvc()
-    with in_dir(path):
-        repo = Repo.init(str(path), no_scm=no_scm)
-        try:
-            with repo.config.edit("repo") as conf:
-                conf["core"]["analytics"] = False
-                conf["core"]["check_update"] = False
-                if remote_url is not None:
-                    conf["core"]["remote"] = "local"
-                    conf["remote"]["local"] = {"url": str(remote_url)}
-        finally:
-            repo.close()
+    The files are written here rather than through DVC's API: importing
+    ``dvc.repo`` and ``Repo.init`` cost ~0.5 s of ``dlpath new`` (more than
+    rendering the template) for three small files. They are byte for byte
+    what the installed DVC writes (tests/test_new_vcs.py compares them with DVC's
+    own ``Repo.init`` and config edit), and DVC's commands accept the result.
+    The config is written as UTF-8 (DVC's own edit fails on a non-ASCII remote
+    path, e.g. a home folder named in another script).
+    """
+    from configobj import ConfigObj
+
+    dvc_dir = path / ".dvc"
+    if dvc_dir.exists():
+        raise DlpathError(f"'{dvc_dir}' exists already.")
+    dvc_dir.mkdir()
+    # DVC makes tmp/ whenever it opens the repository; a lock taken before
+    # that (dvc.lock.make_lock, another tool) expects it.
+    (dvc_dir / "tmp").mkdir()
+    (dvc_dir / ".gitignore").write_text(DVC_GITIGNORE, encoding="utf-8")
+    conf: dict[str, dict[str, str]] = {"core": {"analytics": "false", "check_update": "false"}}
+    if remote_url is not None:
+        conf["core"]["remote"] = "local"
+        conf['remote "local"'] = {"url": str(remote_url)}
+    with open(dvc_dir / "config", "wb") as fobj:
+        ConfigObj(conf, encoding="utf-8").write(fobj)
+    dvcignore = path / ".dvcignore"
+    if not dvcignore.exists():
+        dvcignore.write_text(DVCIGNORE, encoding="utf-8")
 
 
 class DvcBusy(DlpathError):

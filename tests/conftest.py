@@ -40,6 +40,11 @@ def pytest_configure(config: pytest.Config) -> None:
         }
     )
     os.environ.pop("DLPATH_DEBUG", None)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # One BLAS/torch thread per worker: -n auto already uses every core,
+        # and the pipelines these tests run (subprocesses) inherit this.
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -57,8 +57,8 @@ def test_template_renders_a_clean_repository_with_one_commit(template, tmp_path,
 
     # DVC: initialised, off the network, with a working default remote.
     config = dvc_config(project)
-    assert config["core"]["analytics"] == "False"
-    assert config["core"]["check_update"] == "False"
+    assert config["core"]["analytics"].lower() == "false"
+    assert config["core"]["check_update"].lower() == "false"
     assert config["core"]["remote"] == "local"
     remote_url = Path(config['\'remote "local"\'']["url"])
     assert remote_url.is_absolute()

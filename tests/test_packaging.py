@@ -69,3 +69,20 @@ def test_installed_wheel_renders_a_project(wheel, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "w" / ".github" / "workflows" / "ci.yml").is_file()
     assert (tmp_path / "w" / ".gitignore").is_file()
+
+
+def test_wheel_ships_the_docs_that_hints_name(wheel, tmp_path):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for p in (ROOT / "docs").rglob("*"):
+        if p.is_file():
+            assert "dlpath/docs/" + p.relative_to(ROOT / "docs").as_posix() in names
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    (tmp_path / "plain").mkdir()
+    proc = subprocess.run(  # a folder without a rubric: the hint names the format doc
+        [sys.executable, "-m", "dlpath", "check", "plain"], capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(site), "COLUMNS": "500"}, cwd=tmp_path,
+        timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stderr
+    named = site / "dlpath" / "docs" / "rubric-format.md"
+    assert f"format: {named})" in proc.stderr and named.is_file()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dlpath.checks import commands, dvc, files, git, metrics, probe
+from dlpath.checks import git
 from dlpath.checks.base import (
     ERROR,
     FAIL,
@@ -42,25 +42,38 @@ from dlpath.rubric import Check
 __all__ = ["ERROR", "FAIL", "NOT_IMPLEMENTED", "OUTPUT_LIMIT", "PASS", "RUNNERS", "SKIPPED",
            "Context", "Outcome", "dvc_signature", "run"]
 
-RUNNERS: dict[str, Callable[..., Outcome]] = {
-    "file_exists": files.file_exists,
-    "file_matches": files.file_matches,
-    "markdown_sections": files.markdown_sections,
-    "git_commits": git.git_commits,
-    "git_clean": git.git_clean,
-    "git_tag": git.git_tag,
-    "dvc_tracked": dvc.dvc_tracked,
-    "dvc_outputs_versioned": dvc.dvc_outputs_versioned,
-    "dvc_stage": dvc.dvc_stage,
-    "dvc_up_to_date": dvc.dvc_up_to_date,
-    "dvc_pushed": dvc.dvc_pushed,
-    "metric": metrics.metric,
-    "metric_ratio": metrics.metric_ratio,
-    "params_changed": git.params_changed,
-    "command": commands.command,
-    "package_tests": commands.package_tests,
-    "probe": probe.probe,
+#: each kind's runner as "module.function" under dlpath.checks, imported when
+#: a check of that kind runs: ``check --no-commands`` never imports the
+#: command runner, pytest plumbing or the probe (see :func:`kind_runner`,
+#: not named ``runner``: that is a submodule of this package)
+RUNNERS: dict[str, str] = {
+    "file_exists": "files.file_exists",
+    "file_matches": "files.file_matches",
+    "markdown_sections": "files.markdown_sections",
+    "git_commits": "git.git_commits",
+    "git_clean": "git.git_clean",
+    "git_tag": "git.git_tag",
+    "dvc_tracked": "dvc.dvc_tracked",
+    "dvc_outputs_versioned": "dvc.dvc_outputs_versioned",
+    "dvc_stage": "dvc.dvc_stage",
+    "dvc_up_to_date": "dvc.dvc_up_to_date",
+    "dvc_pushed": "dvc.dvc_pushed",
+    "metric": "metrics.metric",
+    "metric_ratio": "metrics.metric_ratio",
+    "params_changed": "git.params_changed",
+    "command": "commands.command",
+    "package_tests": "commands.package_tests",
+    "probe": "probe.probe",
 }
+
+
+def kind_runner(kind: str) -> Callable[..., Outcome]:
+    """The function that runs checks of ``kind`` (KeyError for an unknown kind)."""
+    import importlib
+
+    module, name = RUNNERS[kind].split(".")
+    return getattr(importlib.import_module(f"dlpath.checks.{module}"), name)
+
 #: kinds whose runner also takes the Check (for its cache key)
 _TAKES_CHECK = {"command", "package_tests"}
 #: kinds whose result comes from a run of the pipeline, and so from params.yaml
@@ -86,8 +99,8 @@ def _run(ctx: Context, check: Check) -> Outcome:
 
     if check.runs_commands and not ctx.run_commands:
         return Outcome(SKIPPED, "skipped (--no-commands)")
-    fn = RUNNERS[check.kind]
     try:
+        fn = kind_runner(check.kind)
         if check.kind in _TAKES_CHECK:
             return fn(ctx, check, **check.args)
         return fn(ctx, **check.args)

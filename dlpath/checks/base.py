@@ -32,6 +32,9 @@ class Outcome:
     #: another command, a tool missing from the environment): reported, but
     #: never counted as a failed attempt nor cached
     transient: bool = False
+    #: a step the learner must take before the rubric's hint can work (e.g.
+    #: set a git identity before committing); shown ahead of the hint
+    first: str | None = None
 
 
 def plain(status: str, message: str) -> Outcome:
@@ -55,6 +58,10 @@ class Context:
     #: the command cache's view of the files, kept until a command runs
     input_memo: dict[tuple[str, ...], list[Path]] = field(default_factory=dict)
     digest_memo: dict[Path, bytes] = field(default_factory=dict)
+    #: git's answers until a command runs (see :meth:`git`)
+    git_memo: dict[tuple[str, ...], str] = field(default_factory=dict)
+    #: files parsed during this evaluation (see checks.dvc._stages)
+    parse_memo: dict[Any, Any] = field(default_factory=dict)
     #: DVC's answers (see checks.dvc), and whether they came from the last check
     dvc_facts: dict[str, Any] | None = None
     dvc_reused: bool = False
@@ -75,9 +82,13 @@ class Context:
         return vcs.is_git_root(self.root) and vcs.git_available()
 
     def git(self, *args: str) -> str:
+        """``git ARGS``'s output; each read-only query is asked once until a
+        command runs (:meth:`forget_files`): a check spawns no git twice."""
         from dlpath import vcs
 
-        return vcs.git_output(self.root, *args)
+        if args not in self.git_memo:
+            self.git_memo[args] = vcs.git_output(self.root, *args)
+        return self.git_memo[args]
 
     @cached_property
     def _git_files(self) -> list[str]:
@@ -135,6 +146,8 @@ class Context:
     def forget_files(self) -> None:
         self.input_memo.clear()
         self.digest_memo.clear()
+        self.git_memo.clear()
+        self.parse_memo.clear()
 
     def inside(self, rel: str) -> Path | None:
         """``rel`` under the root, or None where a symlink leads out of the project."""

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from dlpath.checks.base import ERROR, FAIL, PASS, Context, Outcome, no_dvc
+from dlpath.fsutil import load_yaml
 
 DVC_FACTS_FORMAT = 1
 _CONTROL_FILES = (".dvc/config", ".dvc/config.local", ".dvcignore", "dvc.yaml", "dvc.lock",
@@ -40,14 +41,12 @@ def dvc_signature(root: Path, facts: dict[str, Any]) -> str | None:
     walked), its configuration, and the folders of the DVC cache and of a
     local remote (a push or a gc changes their modification times).
     """
-    from importlib.metadata import version
-
     if facts.get("paths") is None or ("remote" not in facts):
         return None
     cloud = facts.get("cloud", {})
     if facts["remote"] is None and "status" in cloud:
         return None  # a remote off this machine: ask DVC every time
-    digest = hashlib.sha256(f"{DVC_FACTS_FORMAT}:{version('dvc')}".encode())
+    digest = hashlib.sha256(f"{DVC_FACTS_FORMAT}:{_dvc_version()}".encode())
     for rel in sorted({*_CONTROL_FILES, *facts["paths"]}):
         path = root / rel
         digest.update(f"\0{rel}={_stat_line(path)}".encode())
@@ -67,6 +66,27 @@ def dvc_signature(root: Path, facts: dict[str, Any]) -> str | None:
             for name in dirs:
                 digest.update(f"\0{name}={_stat_line(Path(folder, name))}".encode())
     return digest.hexdigest()
+
+
+def _dvc_version() -> str:
+    """The installed DVC's version, read from the ``dvc/_version.py`` its
+    build writes, without importing DVC or importlib.metadata (~30 ms of a
+    re-run's CPU); importlib.metadata where that file is missing."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.find_spec("dvc")
+    if spec is not None and spec.origin:
+        try:
+            text = Path(spec.origin).with_name("_version.py").read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        found = re.search(r"^(?:__version__ = )?version = ['\"]([^'\"]+)['\"]", text, re.M)
+        if found:
+            return found.group(1)
+    from importlib.metadata import version
+
+    return version("dvc")
 
 
 def _facts(ctx: Context) -> dict[str, Any]:
@@ -136,12 +156,23 @@ def dvc_outputs_versioned(ctx: Context) -> Outcome:
     return _with_reuse(ctx, Outcome(PASS, f"{len(outs)} output(s) versioned by DVC"))
 
 
-def _stages(path: Path) -> dict[str, Any]:
+def _stages(path: Path, memo: dict[Any, Any] | None = None) -> dict[str, Any]:
+    """The ``stages`` of a dvc.yaml; ``memo`` (one evaluation's) keeps each
+    file parsed once: every dvc_stage check reads the project's and the
+    reference's."""
+    import copy
+
     from dlpath.fsutil import read_text_limited
 
-    data = yaml.safe_load(read_text_limited(path)) or {}
-    stages = data.get("stages") if isinstance(data, dict) else None
-    return stages if isinstance(stages, dict) else {}
+    key = ("dvc.yaml stages", str(path), _stat_line(path))
+    if memo is None or key not in memo:
+        data = load_yaml(read_text_limited(path)) or {}
+        stages = data.get("stages") if isinstance(data, dict) else None
+        stages = stages if isinstance(stages, dict) else {}
+        if memo is None:
+            return stages
+        memo[key] = stages
+    return copy.deepcopy(memo[key])
 
 
 def _paths(entries: Any) -> set[str]:
@@ -180,7 +211,7 @@ def dvc_stage(ctx: Context, name: str) -> Outcome:
     if not dvc_yaml.is_file():
         return Outcome(FAIL, "dvc.yaml does not exist")
     try:
-        stages = _stages(dvc_yaml)
+        stages = _stages(dvc_yaml, ctx.parse_memo)
     except yaml.YAMLError as exc:
         return Outcome(ERROR, f"dvc.yaml is not valid YAML: {exc}")
     if name not in stages:
@@ -188,7 +219,8 @@ def dvc_stage(ctx: Context, name: str) -> Outcome:
     stage = stages[name] if isinstance(stages[name], dict) else {}
     ref_file = ctx.reference / "dvc.yaml" if ctx.reference is not None else None
     try:
-        ref = _stages(ref_file).get(name) if ref_file and ref_file.is_file() else None
+        ref = (_stages(ref_file, ctx.parse_memo).get(name)
+               if ref_file and ref_file.is_file() else None)
     except (yaml.YAMLError, OSError, ValueError):
         ref = None
     if isinstance(ref, dict):

@@ -7,10 +7,8 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-import yaml
-
 from dlpath.checks.base import FAIL, PASS, Context, Outcome, no_git
-from dlpath.fsutil import read_text_limited
+from dlpath.fsutil import load_yaml, read_text_limited
 
 
 def git_commits(ctx: Context, min: int) -> Outcome:  # noqa: A002 - rubric field name
@@ -22,7 +20,18 @@ def git_commits(ctx: Context, min: int) -> Outcome:  # noqa: A002 - rubric field
         count = -1
     if count >= min:
         return Outcome(PASS, f"{count} commit(s) beyond the first")
-    return Outcome(FAIL, f"{max(count, 0)} commit(s) beyond the first, needs {min}")
+    return Outcome(FAIL, f"{max(count, 0)} commit(s) beyond the first, needs {min}",
+                   first=_identity_first(ctx))
+
+
+def _identity_first(ctx: Context) -> str | None:
+    """The identity step where git here would refuse the commit the hint asks for."""
+    from dlpath import vcs
+
+    try:
+        return vcs.identity_step(ctx.root)
+    except Exception:  # never let the advice break the check
+        return None
 
 
 def git_clean(ctx: Context) -> Outcome:
@@ -33,7 +42,7 @@ def git_clean(ctx: Context) -> Outcome:
         return Outcome(PASS, "nothing uncommitted")
     shown = ", ".join(line[3:] for line in status[:5])
     more = f" and {len(status) - 5} more" if len(status) > 5 else ""
-    return Outcome(FAIL, f"uncommitted changes: {shown}{more}")
+    return Outcome(FAIL, f"uncommitted changes: {shown}{more}", first=_identity_first(ctx))
 
 
 def git_tag(ctx: Context, pattern: str = "*") -> Outcome:
@@ -66,7 +75,7 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
         return missing
     try:
         first = ctx.git("rev-list", "--max-parents=0", "HEAD").split()[0]
-        defaults = _flatten(yaml.safe_load(ctx.git("show", f"{first}:params.yaml")) or {})
+        defaults = _flatten(load_yaml(ctx.git("show", f"{first}:params.yaml")) or {})
     except Exception:
         return Outcome(FAIL, "params.yaml is not in the first commit")
     candidates: list[tuple[str, str]] = []
@@ -84,7 +93,7 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
                 text = read_text_limited(ctx.path("params.yaml"))
             else:
                 text = ctx.git("show", f"{sha}:params.yaml")
-            changed = _changed(defaults, _flatten(yaml.safe_load(text) or {}), keys)
+            changed = _changed(defaults, _flatten(load_yaml(text) or {}), keys)
         except Exception:
             continue
         if changed:
@@ -101,8 +110,8 @@ def uncommitted_params_note(ctx: Context) -> str:
     if not ctx.has_git:
         return ""
     try:
-        committed = _flatten(yaml.safe_load(ctx.git("show", "HEAD:params.yaml")) or {})
-        current = _flatten(yaml.safe_load(read_text_limited(ctx.path("params.yaml")))
+        committed = _flatten(load_yaml(ctx.git("show", "HEAD:params.yaml")) or {})
+        current = _flatten(load_yaml(read_text_limited(ctx.path("params.yaml")))
                            or {})
     except Exception:  # no commit, no params.yaml, not YAML: nothing to say
         return ""

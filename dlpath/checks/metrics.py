@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from dlpath.checks.base import ERROR, FAIL, PASS, Context, Outcome, plain
-from dlpath.fsutil import read_text_limited
+from dlpath.fsutil import load_yaml, read_text_limited
 
 
 class MetricError(Exception):
@@ -38,7 +38,7 @@ def read_metrics(ctx: Context, file: str) -> Any:
         data = json.loads(text)
     except ValueError:
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
         except yaml.YAMLError:
             raise MetricError(ERROR, f"{file} is neither JSON nor YAML") from None
     if not isinstance(data, dict):

@@ -21,7 +21,7 @@ def new(
         Path, typer.Option("--output-dir", "-o", help="Where to create the project.")
     ] = Path("."),
     no_input: Annotated[
-        bool, typer.Option("--no-input", help="Use the default for every question.")
+        bool, typer.Option("--no-input", help="Ask nothing: take the default for every question.")
     ] = False,
     param: Annotated[
         list[str] | None,
@@ -32,17 +32,28 @@ def new(
     ] = False,
     no_dvc: Annotated[bool, typer.Option("--no-dvc", help="Do not initialise DVC.")] = False,
 ) -> None:
-    """Create a hands-on project with git and DVC ready."""
+    """Create a hands-on project with git and DVC ready.
+
+    The template's questions are asked first (from a terminal, or one line
+    each from a pipe: printf 'Ada\\n7\\n' | dlpath new ...); --no-input takes
+    every default."""
     from dlpath import console, scaffold
 
+    project_name = f"my-{template}" if name is None else name
     params = scaffold.parse_params(param or [])
+    if not no_input:
+        # Every question before the first spinner: a prompt under a spinner is hidden.
+        scaffold.check_new(template, project_name, output_dir, params=params,
+                           git=not no_git, dvc=not no_dvc)
+        interactive = sys.stdin.isatty()
+        params = scaffold.ask(template, project_name, params,
+                              console.prompter(echo=not interactive), interactive=interactive)
     result = scaffold.create_project(
         template,
-        f"my-{template}" if name is None else name,
+        project_name,
         output_dir,
         params=params,
-        # Without a terminal there is nobody to answer the questions.
-        no_input=no_input or not sys.stdin.isatty(),
+        no_input=True,
         git=not no_git,
         dvc=not no_dvc,
         step=console.step,
