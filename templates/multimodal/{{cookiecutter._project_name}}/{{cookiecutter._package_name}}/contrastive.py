@@ -99,6 +99,7 @@ def same_caption(captions: np.ndarray) -> np.ndarray:
 def embed(model: DualEncoder, images: np.ndarray, captions: np.ndarray,
           device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     model.eval()
+    device = next(model.parameters()).device  # where the model is (fit returns it on the CPU)
     img = torch.cat([model.embed_images(torch.as_tensor(images[i:i + 512], dtype=torch.float32,
                                                         device=device))
                      for i in range(0, len(images), 512)])
