@@ -403,11 +403,12 @@ def next_step(where: Path, now: datetime | None = None, refresh: bool = True) ->
         if root is not None:
             sync_project(root, the_roadmap, prog)
             suggestion = _project_suggestion(root, the_roadmap, based_on)
-        if suggestion is None:
-            suggestion = _challenge_due(prog, root, now)
+        # a review due today before a challenge (which keeps until tomorrow)
         concept = None if suggestion is not None else _due_review(prog, the_roadmap, now)
         if concept is not None:
             suggestion = _review(concept, prog, the_roadmap, now)
+        if suggestion is None:
+            suggestion = _challenge_due(prog, root, now)
         if suggestion is None:
             prog.next_calls += 1
     if suggestion is not None:

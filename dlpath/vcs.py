@@ -152,6 +152,9 @@ def dvc_init(path: Path, remote_url: Path | None) -> None:
     # DVC makes tmp/ whenever it opens the repository; a lock taken before
     # that (dvc.lock.make_lock, another tool) expects it.
     (dvc_dir / "tmp").mkdir()
+    # as `dvc init` leaves it: the repository's "birth time" DVC keys its site
+    # cache on (else the first DVC command in the project writes it)
+    (dvc_dir / "tmp" / "btime").touch()
     (dvc_dir / ".gitignore").write_text(DVC_GITIGNORE, encoding="utf-8")
     conf: dict[str, dict[str, str]] = {"core": {"analytics": "false", "check_update": "false"}}
     if remote_url is not None:

@@ -167,8 +167,9 @@ def test_passed_milestones_mark_steps_and_hard_ones_come_back_on_a_spaced_schedu
             assert suggestion.step == "explainable-ai"
             assert suggestion.command == f"dlpath check {root} -m sane-explanations"
     # due after 1, 3 and 7 days; once each; never before
-    assert kinds == {12: "step", 25: "review", 26: "step", 50: "step", 73: "review",
-                     100: "step", 24 * 7 + 1: "review", 24 * 30: "step"}
+    # between reviews: the finished project's first challenge on fresh data (xai declares one)
+    assert kinds == {12: "challenge", 25: "review", 26: "challenge", 50: "challenge",
+                     73: "review", 100: "challenge", 24 * 7 + 1: "review", 24 * 30: "challenge"}
     prog = progress.load()
     assert prog.is_done("explainable-ai") and prog.is_done("mlops-from-day-one")
     assert prog.practice["explainable-ai"]["reviews"] == 3
