@@ -1,12 +1,17 @@
 """`dlpath check` on a real template (quantization) whose learner code is
-written (the reference solution) and whose pipeline has run: its goal
-milestone passes (hidden checks included), and a learner who commits,
-pushes, states a problem and runs an experiment passes every milestone.
+written (the reference solution) and whose pipeline has run, before the
+learner commits: the results are mixed (the goal milestone passes, the git
+milestones fail), and every grading format validates on them (issue 15). Then a
+learner who commits, pushes, states a problem and runs an experiment passes
+every milestone.
 
-The pipeline trains real models: one `dvc repro` for the module."""
+The pipeline trains real models: one `dvc repro` for the module (whether the
+reference passes its goal milestone, hidden checks included, is
+test_template_quantization's)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import time
@@ -17,7 +22,9 @@ import pytest
 from dlpath import checker
 from dlpath.cli import app
 from tests.conftest import dvc, make_project
+from tests.platform_specs import classroom, gradescope
 from tests.template_helpers import solve
+from tests.test_formats import FORMATS, check
 
 pytestmark = pytest.mark.slow
 
@@ -43,23 +50,55 @@ def reproduced(tmp_path_factory) -> Path:
     return root
 
 
-def test_the_goal_milestone_passes_after_repro(reproduced):
-    report = checker.evaluate(reproduced, milestone=GOAL, record=False)
-    assert failing(report) == []
-    passed, hidden = report.tally(False)
-    assert hidden >= 1 and passed == hidden
-    (goal,) = report.milestones
-    assert goal.score == goal.max_score > 0
+@pytest.fixture(scope="module")
+def report(reproduced):
+    return checker.evaluate(reproduced, record=False)
 
 
-def test_a_learner_who_does_every_step_passes_every_milestone(reproduced, runner):
-    root = reproduced
-    report = checker.evaluate(root, record=False)
+def test_the_results_are_mixed(report):
+    statuses = {c.status for c in report.all_checks}
+    assert "pass" in statuses and statuses & {"fail", "error"}
     # Ran, but neither committed nor pushed, and no problem of their own yet.
     assert failing(report) == [
         "own-problem/experiment", "own-problem/problem-statement",
         "reproducible/clean-tree", "versioned/commits", "versioned/pushed"]
+    goal = next(m for m in report.milestones if m.id == GOAL)
+    assert goal.score == goal.max_score > 0
 
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_validates_on_a_reproduced_project(reproduced, report, fmt, runner,
+                                                        tmp_path):
+    code, doc = check(runner, reproduced, fmt, tmp_path / "r.json")
+    assert code == report.exit_code
+    passed = [c for c in report.all_checks if c.status == "pass"]
+    if fmt == "gradescope":
+        assert doc["score"] == report.score
+        assert sum(t["status"] == "passed" for t in doc["tests"]) == len(passed)
+        assert gradescope.student_view(doc, "submitted")["total_score"] is \
+            (report.tally(False)[1] == 0)
+    elif fmt == "exercism":
+        assert doc["status"] in ("fail", "pass")
+        assert sum(t["status"] == "pass" for t in doc["tests"]) == len(passed)
+        assert all(t["message"] is None for t in doc["tests"] if t["status"] == "pass")
+    elif fmt == "classroom":
+        seen = classroom.reporter(
+            {"DLPATH_RESULTS": base64.b64encode((tmp_path / "r.json").read_bytes()).decode()},
+            "dlpath")
+        assert (seen.total_points, seen.max_points) == (report.score, report.max_score)
+        for c in report.all_checks:
+            if not c.visible:
+                assert f": {c.id}" not in seen.text
+    elif fmt == "prairielearn":
+        assert doc["score"] == pytest.approx(report.score / report.max_score)
+        assert 0 < doc["score"] < 1
+    else:
+        assert json.dumps(doc["tests"]) and doc["score"] == report.score
+
+
+def test_a_learner_who_does_every_step_passes_every_milestone(reproduced, runner):
+    """Last in the module: it commits, pushes and experiments in the project."""
+    root = reproduced
     git("add", "-A", cwd=root)
     git("commit", "-qm", "First run of the pipeline", cwd=root)
     dvc("push", cwd=root)

@@ -4,8 +4,9 @@ written from each platform's specification), on a fresh groundwork project
 (all fail), a project whose metrics file is not JSON (errors), `--no-commands`
 (skipped checks) and an empty directory (exit 2); hidden checks are mapped as
 docs/check-json.md says; `--output` never changes the grade nor overwrites a
-learner's file. The quantization project after `dvc repro` is in
-test_formats_slow.py, the platform wrappers in test_formats_graders.py."""
+learner's file. The quantization project after `dvc repro` (solved, before
+its first commit: mixed results) is in test_check_templates.py, the platform
+wrappers in test_formats_graders.py."""
 
 from __future__ import annotations
 
