@@ -2,20 +2,32 @@
 
 The image-only model never reads the question, the text-only model never
 sees the image. How well they do tells you how much of the task one modality
-answers on its own; the fused model (stage `train`) has to beat both.
+answers on its own; ``models.decision_level`` combines their answers (stage
+`evaluate`), and your fusion (stage `train`) has to beat that combination.
+
+Runs on one process, or on several under torchrun (DistributedDataParallel):
+``torchrun --nproc_per_node=2 -m {{ cookiecutter._package_name }}.baselines``.
 """
 
 from __future__ import annotations
 
-from .common import train_stage
-from .models import ANSWERERS
+from .common import init_distributed, load_params, set_threads, shutdown_distributed, write_json
+from .models import BASELINES
+from .training import fresh_folder, summary, train_seeds
+
+FOLDER = "models/baselines"
 
 
 def main() -> None:
-    for name in ("image_only", "text_only"):
-        model, inputs = ANSWERERS[name]
-        train_stage(model, f"models/{name}.pt", inputs=inputs, data="data/generated",
-                    name=name)
+    params = load_params()
+    set_threads(params)
+    dist = init_distributed()
+    fresh_folder(FOLDER, dist)
+    for name, (model_class, inputs) in BASELINES.items():
+        rows = train_seeds(name, model_class, inputs, params, dist, FOLDER)
+        if dist.is_main:
+            write_json(f"metrics/{name}.json", summary(rows, dist, []))
+    shutdown_distributed(dist)
 
 
 if __name__ == "__main__":

@@ -1,55 +1,86 @@
-"""Encoders for each modality, the three question answerers built from them,
-and the contrastive dual encoder.
+"""The building blocks: an encoder for each modality, the two single-modality
+baselines, the decision-level fusion of their answers, the CLIP-style dual
+encoder, and saving a model with a record of the data it learnt from.
 
-Inputs arrive as float tensors (``common.tensors``): images as uint8 values
-0..255, token ids as whole numbers. The encoders scale or cast them.
+Inputs arrive as float tensors (``common.tensors``): images as 0..255 pixel
+values, token ids as whole numbers. The encoders scale or cast them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from pathlib import Path
+from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 from torch import nn
 
 from .world import ANSWERS, CAPTION_LEN, QUESTION_LEN, VOCAB
 
+# A pixel is lit when its brightest channel is above this (0..1): the
+# background is near 0.08, the darkest colour's brightest channel near 0.6.
+LIT = 0.35
 
-class ImageEncoder(nn.Module):
-    """A small CNN: (N, 3, H, W) images -> (N, dim) features.
 
-    Two strided convolutions see about one cell of the scene each. With
-    ``grid=3`` the map is pooled to 3x3, one value per cell, so the features
-    keep *where* things are (captions name the cells). Without, it is pooled
-    over the whole image (max: what is there; mean: how much of it), which is
-    all a question about colours, shapes and counts needs.
+def model_config(params: dict[str, Any]) -> dict[str, Any]:
+    """What every model is built from: the `model` params and the cell size."""
+    return {**params["model"], "cell": int(params["generate"]["cell"])}
+
+
+class Regions(NamedTuple):
+    """One feature vector per cell of the 3x3 grid, in reading order."""
+
+    colour: torch.Tensor  # (N, 9, colour_dim): what colour is in the cell
+    shape: torch.Tensor   # (N, 9, shape_dim): what shape is in the cell
+
+    def joined(self) -> torch.Tensor:
+        """(N, 9, colour_dim + shape_dim): colour features first."""
+        return torch.cat([self.colour, self.shape], dim=-1)
+
+
+class PatchEncoder(nn.Module):
+    """Images -> ``Regions``: the image cut into its nine cells (patches, as a
+    Vision Transformer cuts its input), each described twice.
+
+    * colour: from the brightest value of each colour channel in the cell,
+      so it cannot depend on the shape drawn there;
+    * shape: from which pixels of the cell are lit (their brightest channel
+      well above the background), so it cannot depend on the colour (a
+      brightness pattern would: green is drawn darker than white).
+
+    Keeping the two apart is a choice: a red circle is then "red" plus
+    "circle", even if no red circle was ever in the training data.
     """
 
-    def __init__(self, channels: int, dim: int, grid: int | None = None):
+    def __init__(self, cfg: dict[str, Any]):
         super().__init__()
-        self.conv = nn.Sequential(
-            nn.Conv2d(3, channels, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(channels, 2 * channels, 3, stride=2, padding=1), nn.ReLU(),
-        )
-        self.grid = grid
-        features = 2 * channels * (grid * grid if grid else 2)
-        self.out = nn.Sequential(nn.Linear(features, dim), nn.ReLU())
+        self.cell = int(cfg["cell"])
+        self.colour_dim, self.shape_dim = int(cfg["colour_dim"]), int(cfg["shape_dim"])
+        self.colour = nn.Sequential(nn.Linear(3, self.colour_dim), nn.ReLU())
+        self.shape = nn.Sequential(
+            nn.Linear(self.cell * self.cell, cfg["hidden"]), nn.ReLU(),
+            nn.Linear(cfg["hidden"], self.shape_dim), nn.ReLU())
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        maps = self.conv(images / 255.0)
-        if self.grid:
-            pooled = nn.functional.adaptive_max_pool2d(maps, self.grid).flatten(1)
-        else:
-            pooled = torch.cat([maps.amax(dim=(2, 3)), maps.mean(dim=(2, 3))], dim=1)
-        return self.out(pooled)
+    @property
+    def dim(self) -> int:
+        return self.colour_dim + self.shape_dim
+
+    def forward(self, images: torch.Tensor) -> Regions:
+        x = images / 255.0
+        n, c = len(x), self.cell
+        brightest = nn.functional.max_pool2d(x, c).flatten(2).transpose(1, 2)  # (N, 9, 3)
+        lit = (x.amax(dim=1) > LIT).float()  # which pixels show an object, whatever its colour
+        pattern = lit.unfold(1, c, c).unfold(2, c, c).reshape(n, 9, c * c)
+        return Regions(self.colour(brightest), self.shape(pattern))
 
 
 class TextEncoder(nn.Module):
     """(N, L) token ids, 0-padded -> (N, dim) features.
 
     Each word gets an embedding plus an embedding of its position, and an MLP
-    reads the whole fixed-length sequence: order matters ("red circle top
-    left and blue square ..." binds each colour to the shape after it).
+    reads the whole fixed-length sentence, so word order counts ("red circle
+    top left and blue square ..." ties each colour to the shape after it).
     """
 
     def __init__(self, embed: int, dim: int, length: int):
@@ -62,20 +93,29 @@ class TextEncoder(nn.Module):
         return self.mlp(self.words(tokens.long()) + self.positions)
 
 
-def head(dim: int) -> nn.Module:
-    return nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, len(ANSWERS)))
+def question_encoder(cfg: dict[str, Any]) -> TextEncoder:
+    return TextEncoder(cfg["embed"], cfg["dim"], QUESTION_LEN)
+
+
+def mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
+    """Linear -> ReLU -> Linear."""
+    return nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, d_out))
 
 
 class ImageOnly(nn.Module):
-    """Baseline: answers from the image, never seeing the question."""
+    """Baseline: answers from the image, never seeing the question.
+
+    The cells are pooled (max: what is there; mean: how much of it), so it
+    knows which colours and shapes are present and how many objects."""
 
     def __init__(self, cfg: dict[str, Any]):
         super().__init__()
-        self.image = ImageEncoder(cfg["channels"], cfg["dim"])
-        self.head = head(cfg["dim"])
+        self.image = PatchEncoder(cfg)
+        self.head = mlp(2 * self.image.dim, cfg["dim"], len(ANSWERS))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.image(images))
+        cells = self.image(images).joined()
+        return self.head(torch.cat([cells.amax(dim=1), cells.mean(dim=1)], dim=1))
 
 
 class TextOnly(nn.Module):
@@ -83,58 +123,83 @@ class TextOnly(nn.Module):
 
     def __init__(self, cfg: dict[str, Any]):
         super().__init__()
-        self.text = TextEncoder(cfg["embed"], cfg["dim"], QUESTION_LEN)
-        self.head = head(cfg["dim"])
+        self.text = question_encoder(cfg)
+        self.head = mlp(cfg["dim"], cfg["dim"], len(ANSWERS))
 
     def forward(self, questions: torch.Tensor) -> torch.Tensor:
         return self.head(self.text(questions))
 
 
-class LateFusion(nn.Module):
-    """Each modality is encoded on its own; the two feature vectors are joined
-    only at the end, and a small MLP answers from both."""
-
-    def __init__(self, cfg: dict[str, Any]):
-        super().__init__()
-        self.image = ImageEncoder(cfg["channels"], cfg["dim"])
-        self.text = TextEncoder(cfg["embed"], cfg["dim"], QUESTION_LEN)
-        self.head = head(2 * cfg["dim"])
-
-    def forward(self, images: torch.Tensor, questions: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.cat([self.image(images), self.text(questions)], dim=1))
-
-
-# name -> (model class, the arrays it reads, in order)
-ANSWERERS: dict[str, tuple[type[nn.Module], tuple[str, ...]]] = {
+# name -> (model class, the arrays of a split it reads, in order)
+BASELINES: dict[str, tuple[type[nn.Module], tuple[str, ...]]] = {
     "image_only": (ImageOnly, ("x",)),
     "text_only": (TextOnly, ("questions",)),
-    "fused": (LateFusion, ("x", "questions")),
 }
+
+
+def decision_level(image_logits: torch.Tensor, text_logits: torch.Tensor) -> torch.Tensor:
+    """Decision-level (late) fusion: each model answers alone and their
+    answers are combined, log p(a | image) + log p(a | question), normalised
+    (a product of experts). Neither model ever sees what the other sees, so
+    this cannot tell which colour belongs to *the square*: it is the
+    baseline a fusion that binds must beat."""
+    combined = image_logits.log_softmax(dim=1) + text_logits.log_softmax(dim=1)
+    return combined.log_softmax(dim=1)
 
 
 class DualEncoder(nn.Module):
     """CLIP in miniature: images and captions mapped into one space where a
-    matching pair points the same way (unit vectors, cosine similarity)."""
+    matching pair points the same way (unit vectors, cosine similarity).
+
+    ``logit_scale`` is the log of the inverse temperature of the contrastive
+    loss, learnt with the rest (CLIP starts it at log(1/0.07))."""
 
     def __init__(self, cfg: dict[str, Any]):
         super().__init__()
         dim = cfg["dim"]
-        self.image = nn.Sequential(ImageEncoder(cfg["channels"], dim, grid=3),
-                                   nn.Linear(dim, dim))
-        self.text = nn.Sequential(TextEncoder(cfg["embed"], dim, CAPTION_LEN), nn.Linear(dim, dim))
+        self.image = PatchEncoder(cfg)
+        self.where = nn.Parameter(torch.zeros(9, self.image.dim))  # captions name the cells
+        self.image_head = nn.Sequential(nn.Flatten(), mlp(9 * self.image.dim, 2 * dim, dim))
+        self.text = TextEncoder(cfg["embed"], 2 * dim, CAPTION_LEN)
+        self.text_head = nn.Linear(2 * dim, dim)
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / cfg["temperature"])))
 
     def embed_images(self, images: torch.Tensor) -> torch.Tensor:
-        return nn.functional.normalize(self.image(images), dim=1)
+        cells = self.image(images).joined() + self.where
+        return nn.functional.normalize(self.image_head(cells), dim=1)
 
     def embed_texts(self, tokens: torch.Tensor) -> torch.Tensor:
-        return nn.functional.normalize(self.text(tokens), dim=1)
+        return nn.functional.normalize(self.text_head(self.text(tokens)), dim=1)
+
+    @property
+    def temperature(self) -> float:
+        return float(torch.exp(-self.logit_scale.detach()))
 
 
-def info_nce(image_emb: torch.Tensor, text_emb: torch.Tensor,
-             temperature: float) -> torch.Tensor:
-    """The symmetric InfoNCE loss of CLIP: in a batch of N pairs, each image
-    must pick its own caption among N (and each caption its image)."""
-    logits = image_emb @ text_emb.T / temperature
-    target = torch.arange(len(logits), device=logits.device)
-    return (nn.functional.cross_entropy(logits, target)
-            + nn.functional.cross_entropy(logits.T, target)) / 2
+# ------------------------------------------------------------ saving models
+
+
+def save_model(path: str | Path, model: nn.Module, cfg: dict[str, Any], *, seed: int,
+               trained_on: np.ndarray, selected_on: np.ndarray) -> None:
+    """Save the weights with what rebuilds the model (its config) and a record
+    of the examples it learnt from (``trained_on``) and was chosen on
+    (``selected_on``): one fingerprint per example (``world.example_digests``).
+    dlpath compares them with the splits it regenerates: a model that saw the
+    test split is caught."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "config": dict(cfg),
+        "seed": int(seed),
+        "trained_on": torch.from_numpy(np.asarray(trained_on, dtype=np.uint64).view(np.int64)),
+        "selected_on": torch.from_numpy(np.asarray(selected_on, dtype=np.uint64).view(np.int64)),
+    }, path)
+
+
+def load_model(path: str | Path, model_class: type[nn.Module]) -> tuple[nn.Module, dict]:
+    """The model saved at ``path`` (on the CPU, in eval mode) and the whole record."""
+    record = torch.load(path, map_location="cpu", weights_only=True)
+    model = model_class(record["config"])
+    model.load_state_dict(record["state_dict"])
+    return model.eval(), record

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .cnn import DigitsCNN
-from .common import EpochLog, pick_device
+from .common import EpochLog, deterministic, pick_device
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,19 @@ def train(x: np.ndarray, y: np.ndarray, recipe: Recipe, seed: int, *,
     loss and the accuracy on every (x, y) set in ``watch`` (``val_acc``,
     ``dev_acc``...). ``record`` also writes them with DVCLive to
     ``dvclive/<name>/`` and draws ``plots/<name>_curves.png``.
+
+    The same seed gives the same weights on a GPU too (deterministic kernels:
+    left to itself, cuDNN picks them by speed, and the curation's flags would
+    change from run to run).
     """
+    with deterministic():
+        return _train(x, y, recipe, seed, init=init, watch=watch, name=name, record=record,
+                      checkpoints=checkpoints)
+
+
+def _train(x: np.ndarray, y: np.ndarray, recipe: Recipe, seed: int, *, init: dict | None,
+           watch: dict | None, name: str, record: bool, checkpoints: int
+           ) -> tuple[dict, list[dict]]:
     device = pick_device()
     torch.manual_seed(seed)
     model = make_model(recipe.channels)

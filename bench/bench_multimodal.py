@@ -1,0 +1,90 @@
+"""Benchmark the multimodal template's pipeline, printing one run's figures.
+
+    python bench/bench_multimodal.py [--keep]
+
+1. `dvc repro` of a fresh project (no learner code: baselines and the
+   decision-level fusion). Budget: 60 s on an idle 2-core machine.
+2. `dvc repro` of a project holding the reference solution, from nothing
+   (every stage: 3 seeds of each answerer, the dual encoder). Budget: 120 s.
+3. dlpath's probe on the reference (what every `dlpath check` of a goal pays).
+
+Each line gives wall seconds, the CPU seconds of the processes it started
+(user + system), the ratio of wall time to the budget, and the load average
+when it ended: on a busy machine wall time exceeds CPU time, and CPU time
+itself grows with contention, so compare ratios measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BUDGETS = {"fresh repro": 60.0, "reference repro": 120.0, "probe": 30.0}
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(label: str, fn) -> None:
+    cpu, start = children_cpu(), time.perf_counter()
+    fn()
+    wall, cpu = time.perf_counter() - start, children_cpu() - cpu
+    load = os.getloadavg()[0]
+    print(f"{label:16s} wall {wall:6.1f} s  cpu {cpu:6.1f} s  wall/budget "
+          f"{wall / BUDGETS[label]:.2f}  cpu/budget {cpu / BUDGETS[label]:.2f}  load {load:.1f}",
+          flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the projects")
+    args = parser.parse_args()
+
+    from dlpath import scaffold, solutions
+
+    work = Path(tempfile.mkdtemp(prefix="dlpath-bench-mm-"))
+    # `python` in the stages' commands is this interpreter, as in a learner's venv.
+    env = {**os.environ, "HOME": str(work / "home"), "DVC_NO_ANALYTICS": "1",
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    (work / "home").mkdir()
+    python = [sys.executable, "-m"]
+
+    def repro(root: Path) -> None:
+        subprocess.run([*python, "dvc", "repro"], cwd=root, env=env, check=True,
+                       capture_output=True)
+
+    try:
+        fresh = scaffold.create_project("multimodal", "proj", work / "fresh").path
+        reference = scaffold.create_project("multimodal", "proj", work / "reference").path
+        solutions.apply_reference(reference)
+        timed("fresh repro", lambda: repro(fresh))
+        timed("reference repro", lambda: repro(reference))
+        probe = ROOT / "templates" / "multimodal" / "hidden" / "probe.py"
+        code = ("import importlib.util, sys; from pathlib import Path; "
+                f"spec = importlib.util.spec_from_file_location('p', {str(probe)!r}); "
+                "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
+                f"sys.path.append({str(reference)!r}); "
+                f"print(m.measure(Path({str(reference)!r}), 1))")
+        timed("probe", lambda: subprocess.run([sys.executable, "-c", code], cwd=reference,
+                                              env=env, check=True, capture_output=True))
+    finally:
+        if args.keep:
+            print(f"projects kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
