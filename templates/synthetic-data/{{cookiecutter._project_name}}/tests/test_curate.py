@@ -48,14 +48,15 @@ def blobs(n_per_class=60, flip=0.1, seed=0):
 
 def test_suspects_find_flipped_labels_without_flagging_the_rest():
     x, y, wrong = blobs()
-    flagged = suspects(x, y, folds=3, seed=0)
+    # Two folds: each judge trains on half the data (the stage uses more).
+    flagged = suspects(x, y, folds=2, seed=0)
     assert flagged.shape == y.shape and flagged.dtype == bool
     quality = flag_quality(flagged, wrong)
     # A judge that saw the example it judges would flag (almost) nothing.
     assert quality["recall"] >= 0.8, quality
     assert quality["precision"] >= 0.8, quality
     # Same data, same seed: same flags.
-    np.testing.assert_array_equal(suspects(x, y, folds=3, seed=0), flagged)
+    np.testing.assert_array_equal(suspects(x, y, folds=2, seed=0), flagged)
 
 
 def test_balance_and_flag_quality():
