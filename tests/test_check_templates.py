@@ -69,31 +69,39 @@ def test_the_results_are_mixed(report):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_validates_on_a_reproduced_project(reproduced, report, fmt, runner,
                                                         tmp_path):
+    # Each CLI run is an evaluation of its own, with a fresh probe draw and
+    # latencies measured again: the document is compared with its own checks
+    # and with what cannot change between runs (the maximum, the mix, the
+    # failing git milestones), not with the fixture's score to the point.
     code, doc = check(runner, reproduced, fmt, tmp_path / "r.json")
-    assert code == report.exit_code
-    passed = [c for c in report.all_checks if c.status == "pass"]
+    assert code == report.exit_code == 1  # versioned fails until the first commit
     if fmt == "gradescope":
-        assert doc["score"] == report.score
-        assert sum(t["status"] == "passed" for t in doc["tests"]) == len(passed)
+        assert doc["score"] == sum(t["score"] for t in doc["tests"])
+        assert sum(t["max_score"] for t in doc["tests"]) == report.max_score
+        assert {t["status"] for t in doc["tests"]} == {"passed", "failed"}
         assert gradescope.student_view(doc, "submitted")["total_score"] is \
             (report.tally(False)[1] == 0)
     elif fmt == "exercism":
-        assert doc["status"] in ("fail", "pass")
-        assert sum(t["status"] == "pass" for t in doc["tests"]) == len(passed)
+        assert doc["status"] == "fail"
+        assert {"pass", "fail"} <= {t["status"] for t in doc["tests"]}
         assert all(t["message"] is None for t in doc["tests"] if t["status"] == "pass")
     elif fmt == "classroom":
         seen = classroom.reporter(
             {"DLPATH_RESULTS": base64.b64encode((tmp_path / "r.json").read_bytes()).decode()},
             "dlpath")
-        assert (seen.total_points, seen.max_points) == (report.score, report.max_score)
+        assert seen.max_points == report.max_score
+        assert 0 < seen.total_points < seen.max_points
         for c in report.all_checks:
             if not c.visible:
                 assert f": {c.id}" not in seen.text
     elif fmt == "prairielearn":
-        assert doc["score"] == pytest.approx(report.score / report.max_score)
+        points = sum(t["points"] for t in doc["tests"])
+        assert sum(t["max_points"] for t in doc["tests"]) == report.max_score
+        assert doc["score"] == pytest.approx(points / report.max_score)
         assert 0 < doc["score"] < 1
     else:
-        assert json.dumps(doc["tests"]) and doc["score"] == report.score
+        assert json.dumps(doc["tests"]) and 0 < doc["score"] < doc["max_score"]
+        assert doc["max_score"] == report.max_score
 
 
 def test_a_learner_who_does_every_step_passes_every_milestone(reproduced, runner):
