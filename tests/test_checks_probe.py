@@ -134,7 +134,8 @@ def test_each_evaluation_draws_a_fresh_seed(fake_templates, tmp_path):
 
 
 def test_a_weak_model_fails_and_a_hidden_threshold_stays_hidden(fake_templates, tmp_path):
-    root = make_project(tmp_path, threshold=0.56, reported=0.94)  # ~94% accurate
+    # ~93% accurate: 2,000 fresh points put it at >= 0.95 with odds of about 2e-4
+    root = make_project(tmp_path, threshold=0.57, reported=0.93)
     checks = by_id(checker.evaluate(root, record=False))
     assert checks["acc"].status == "pass"
     hidden = checks["acc-hidden"]

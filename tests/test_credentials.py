@@ -171,7 +171,9 @@ def test_a_wrong_key_and_a_key_that_is_not_the_issuers_are_caught(issued, tmp_pa
 
 def test_a_missing_commit_and_another_project_are_caught(issued, tmp_path, runner):
     root, out = issued
-    other = beyond_fake.project(tmp_path, name="other-proj")
+    # another project (its own params: made in the same second with the same files,
+    # git would give it the very same commit)
+    other = beyond_fake.project(tmp_path, name="other-proj", threshold=0.45)
     _one_line_failure(runner.invoke(app, ["verify", str(out), "--project", str(other)]),
                       "is not in", "another project, or history rewritten")
     # the same project with its history rewritten: the commit is gone
