@@ -5,8 +5,9 @@ solution, each stage's wall and CPU time, measured in one run.
 
 Runs every stage command of `dvc.yaml` in order (what `dvc repro` runs, without
 DVC's own bookkeeping), in a project rendered into a temporary directory, and
-prints per stage: wall seconds, CPU seconds (the stage and its worker
-processes), and the share of the pipeline's wall time. The last lines give the
+prints per stage: its last line of output (the figures it measured), wall
+seconds, CPU seconds (the stage and its worker processes), and the share of
+the pipeline's wall time. The last lines give the
 two totals and their ratio (reference / fresh), and CPU / wall (how much the
 stage's worker processes ran in parallel). Goals on an idle 2-core machine:
 fresh <= 60 s, reference <= 120 s; on a shared machine read the CPU column and
@@ -45,7 +46,9 @@ def run_pipeline(root: Path, env: dict[str, str]) -> list[tuple[str, float, floa
         if done.returncode:
             raise SystemExit(f"stage {name} failed:\n{done.stderr[-2000:]}")
         rows.append((name, time.perf_counter() - start, children_cpu() - cpu))
-        print(f"  ... {name}: {rows[-1][1]:.1f} s wall, {rows[-1][2]:.1f} s cpu", flush=True)
+        said = [line for line in done.stdout.splitlines() if line.strip()]
+        print(f"  ... {name}: {rows[-1][1]:.1f} s wall, {rows[-1][2]:.1f} s cpu"
+              f"{': ' + said[-1] if said else ''}", flush=True)
     return rows
 
 

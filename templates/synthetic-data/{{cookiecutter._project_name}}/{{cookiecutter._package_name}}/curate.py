@@ -89,7 +89,7 @@ def suspects(x: np.ndarray, y: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
     from .fit import Recipe, probabilities, train
 
-    judge = Recipe(steps=200, lr=0.002, batch_size=64, channels=32)
+    judge = Recipe(steps=300, lr=0.004, batch_size=64, channels=16)
     proba = np.zeros((len(y), 10))
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     for k, (rest, held_out) in enumerate(cv.split(x.reshape(len(x), -1), y)):
