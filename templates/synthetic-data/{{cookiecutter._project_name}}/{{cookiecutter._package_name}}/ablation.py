@@ -72,13 +72,19 @@ def main() -> None:
     seeds = [params["seed"] + i for i in range(params["train"]["seeds"])]
     workers = params.get("workers", 1)
     settings = conditions(cfg)
-    data = render_many(settings, abl["n"], params["seed"], workers)
     names = list(settings)
-    jobs = [(data[n]["x"], data[n]["y"], recipe, s) for n in names for s in seeds]
+    # Conditions with the same settings (with one factor on, "none" is "-it")
+    # are rendered and trained once.
+    same = {n: next(m for m in names if settings[m] == settings[n]) for n in names}
+    unique = [n for n in names if same[n] == n]
+    data = render_many({n: settings[n] for n in unique}, abl["n"], params["seed"], workers)
+    data = {n: data[same[n]] for n in names}
+    jobs = [(data[n]["x"], data[n]["y"], recipe, s) for n in unique for s in seeds]
     models = run_all(_fit, jobs, workers)
     dev_x, dev_y = dev()
     acc = {n: [accuracy(models[i * len(seeds) + j], dev_x, dev_y) for j in range(len(seeds))]
-           for i, n in enumerate(names)}
+           for i, n in enumerate(unique)}
+    acc = {n: acc[same[n]] for n in names}
     results: dict = {}
     for n in names:
         row = {"dev_acc": mean_sd(acc[n]),
