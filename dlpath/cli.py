@@ -90,6 +90,14 @@ def _app_for(args: list[str]) -> typer.Typer:
 
 
 def main() -> None:
+    import gc
     import sys
 
-    _app_for(sys.argv[1:])(prog_name="dlpath")
+    try:
+        _app_for(sys.argv[1:])(prog_name="dlpath")
+    finally:
+        # The process ends here. Its last garbage collections would walk every
+        # object the run made (~40 ms of CPU after a `dlpath check`, an eighth
+        # of it) to free memory the exit frees anyway; files are closed and
+        # flushed as always.
+        gc.freeze()

@@ -23,8 +23,6 @@ Protected, and reported as tampering when changed:
 
 from __future__ import annotations
 
-import ast
-import configparser
 import hashlib
 import json
 import os
@@ -152,6 +150,8 @@ def _pytest_section(path: Path) -> str | None:
         return _toml_pytest(text)
     if path.name in ("pytest.ini", ".pytest.ini"):
         return text
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)
@@ -233,6 +233,8 @@ def first_commit_meta(root: Path, git: GitState | None = None
 def expected_tests(path: Path) -> list[str]:
     """The test functions a test file defines (``test_*`` at module level and
     in ``Test*`` classes, as ``Class::test``): what a run must report passed."""
+    import ast
+
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
