@@ -1,20 +1,46 @@
-"""The two consoles (data on stdout, messages on stderr) and the renderers."""
+"""The two consoles (data on stdout, messages on stderr) and the renderers.
+
+``console.out`` and ``console.err`` are made on first use: rich's console
+costs ~30 ms to import, and ``check --json`` or ``--format`` write their
+document without it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
 
-# emoji=False: rich would turn ":key:" in "did:key:z6Mk..." (or any learner's
-# text with colons) into an emoji.
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+def _consoles() -> tuple[Any, Any]:
+    """(out, err), made once."""
+    made = globals().get("_made")
+    if made is None:
+        from rich.console import Console
+
+        # emoji=False: rich would turn ":key:" in "did:key:z6Mk..." (or any
+        # learner's text with colons) into an emoji.
+        made = (Console(highlight=False, soft_wrap=True, emoji=False),
+                Console(stderr=True, highlight=False, soft_wrap=True, emoji=False))
+        globals()["_made"] = made
+    return made
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("out", "err"):
+        return _consoles()[name == "err"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def escape(text: str) -> str:
+    """``rich.markup.escape``: ``text`` shown as it is, never read as markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def error(message: str, hint: str | None = None) -> None:
+    err = _consoles()[1]
     err.print(f"[bold red]Error:[/] {escape(message)}")
     if hint:
         err.print(f"[dim]Hint:[/] {escape(hint)}")
@@ -23,6 +49,7 @@ def error(message: str, hint: str | None = None) -> None:
 @contextmanager
 def step(label: str) -> Iterator[None]:
     """A spinner while a step runs, then a tick (or a cross) on its line."""
+    err = _consoles()[1]
     ok = False
     try:
         with err.status(f"{label}…", spinner="dots"):
@@ -40,6 +67,8 @@ def prompter(echo: bool = False):
     terminal shows what was typed; a pipe does not, and the questions would
     run together on one line)."""
     import sys
+
+    err = _consoles()[1]
 
     def ask(question, default: str, error: str | None) -> str | None:
         if error:
@@ -66,13 +95,18 @@ def prompter(echo: bool = False):
 
 def print_json(data: object) -> None:
     import json
+    import sys
 
-    # Plain print: rich would wrap long lines and break the JSON.
-    out.file.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    out.file.flush()
+    # Plain print (where console.out writes): rich would wrap long lines and
+    # break the JSON; no console is made for it.
+    made = globals().get("_made")
+    stream = made[0].file if made is not None else sys.stdout
+    stream.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    stream.flush()
 
 
 def render_templates(items: list, as_json: bool = False) -> None:
+    out = _consoles()[0]
     if as_json:
         print_json(
             [
@@ -94,6 +128,7 @@ def render_templates(items: list, as_json: bool = False) -> None:
 
 
 def render_new_project(result) -> None:
+    out, err = _consoles()
     err.print(f"\n[bold green]Created[/] {escape(str(result.path))} "
               f"from the '{result.template.name}' template.")
     if result.remote is not None:
@@ -116,19 +151,22 @@ _MARK = {"pass": "[green]✓ pass[/]", "fail": "[red]✗ fail[/]", "error": "[ma
 
 def render_report_warnings(report) -> None:
     """What the learner should know whatever the output format (stderr)."""
-    for line in getattr(report, "warnings", []):
-        err.print(f"[yellow]Warning:[/] {escape(line)}")
+    lines = [f"[yellow]Warning:[/] {escape(line)}" for line in getattr(report, "warnings", [])]
     if report.tampered:
-        err.print(f"[yellow]Edited since the project was generated:[/] "
-                  f"{escape(', '.join(report.tampered))} (checks that rely on them do not count)")
+        lines.append(f"[yellow]Edited since the project was generated:[/] "
+                     f"{escape(', '.join(report.tampered))} (checks that rely on them do not "
+                     "count)")
     grade = getattr(report, "grade", None)
     if grade:
-        err.print(f"[bold]Grader mode:[/] commit {escape(str(grade.get('commit', ''))[:12])} in a "
-                  "clean checkout; nothing cached, every number computed here.")
+        lines.append(f"[bold]Grader mode:[/] commit {escape(str(grade.get('commit', ''))[:12])} "
+                     "in a clean checkout; nothing cached, every number computed here.")
+    for line in lines:  # no console made where there is nothing to say (--json)
+        _consoles()[1].print(line)
 
 
 def render_report(report) -> None:
     """The check report: one table per milestone, then the score and totals."""
+    out = _consoles()[0]
     from rich.table import Table
 
     for m in report.milestones:
@@ -178,6 +216,7 @@ def render_report(report) -> None:
 
 
 def render_suggestion(s) -> None:
+    out = _consoles()[0]
     label = {"practice": "Deliberate practice", "review": "Spaced review",
              "paper": "Implement a paper", "finished": "Finished"}.get(s.kind, "Next")
     out.print(f"[bold cyan]{label}:[/] [bold]{escape(s.title)}[/]")
@@ -192,6 +231,7 @@ def render_roadmap(view) -> None:
     """The roadmap as a tree. Each step's id (what ``dlpath done`` takes) is
     never cut: where the line is too long for the terminal the title gives
     way (ending in …). Steps only the learner can vouch for say so."""
+    out = _consoles()[0]
     from rich.text import Text
     from rich.tree import Tree
 
