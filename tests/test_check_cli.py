@@ -311,3 +311,35 @@ def test_a_command_runs_in_an_app_with_that_command_only():
     assert one.registered_callback is cli.app.registered_callback
     for args in ([], ["--help"], ["--version"], ["chek"], ["--debug", "check"]):
         assert cli._app_for(args) is cli.app
+
+
+def test_a_kept_rendering_is_what_rendering_gives_and_never_outlives_a_change(
+        fresh, runner, monkeypatch):
+    """console.render_report keeps the report's text: an unchanged re-run
+    writes it as rendering would, and a change in the report or the console
+    renders afresh."""
+    from dlpath import console
+
+    def table() -> str:
+        result = invoke(runner, fresh, "--no-commands")
+        assert result.exit_code == 1, result.stderr
+        return result.stdout
+
+    monkeypatch.setattr(console.out, "width", 100)
+    first, again = table(), table()
+    with monkeypatch.context() as m:  # rendered directly, nothing kept or reused
+        m.setattr(console, "_render_memo", lambda *args: None)
+        direct = table()
+    assert first == again == direct
+    assert "│ problem-statement │ ✗ fail" in again
+
+    monkeypatch.setattr(console.out, "width", 70)  # the console changed
+    narrow = table()
+    rows = [line for line in narrow.splitlines() if line[:1] in "┏┃┡│└"]
+    assert narrow != again and rows and max(map(len, rows)) <= 70
+
+    (fresh / "PROBLEM.md").write_text(  # the report changed
+        "# Problem\nDigits on a watch.\n## Hypothesis\nint8 keeps accuracy.\n"
+        "## Experiment\nPTQ against QAT.\n## Result\nQAT wins by 2 points.\n")
+    changed = table()
+    assert "problem-statement │ ✓ pass" in changed and changed != narrow
