@@ -8,7 +8,7 @@ It loads the learner's model artefacts (``models/*.pt``, ...) and evaluates
 them on data it generates itself from ``seed`` (never the project's
 ``data/``), returning flat metrics (``{"int8.accuracy": 0.97, ...}``); it may
 add ``"not_implemented": ["TODO: ..."]`` where a learner function it needs is
-still a stub, or ``{"key.prefix.": "TODO: ..."}`` to say which missing keys
+still a stub, or ``{"key.prefix.": ["TODO: ..."]}`` to say which missing keys
 each stub explains (a check names only the stubs its key waits for).
 ``challenge=True`` draws shifted fresh data (``dlpath challenge``).
 
