@@ -167,13 +167,13 @@ def render_report_warnings(report) -> None:
 def render_report(report) -> None:
     """The check report: one table per milestone, then the score and totals.
 
-    The text is kept (one file per project in dlpath's per-user cache) with a
-    digest of all it was made from: what the report shows (:func:`_report_view`),
-    the console's settings, and the code that renders (this file, rich). A
-    check whose report did not change (``check --no-commands`` re-run on an
-    unchanged project) writes the kept text, character for character what
-    rendering gives, without importing rich's tables or measuring them (~45 ms,
-    a sixth of such a check's CPU).
+    The text is kept (the last few renderings of each project, in dlpath's
+    per-user cache) under a digest of all it was made from: what the report
+    shows (:func:`_report_view`), the console's settings, and the code that
+    renders (this file, rich). A check whose report did not change (``check
+    --no-commands`` re-run on an unchanged project) writes the kept text,
+    character for character what rendering gives, without importing rich's
+    tables or measuring them (~45 ms, a sixth of such a check's CPU).
     """
     out = _consoles()[0]
     view = _report_view(report)
@@ -256,11 +256,13 @@ def _render_view(view: dict, out) -> None:
 
 #: bump when a kept rendering may differ from a fresh one for the same key
 _MEMO_FORMAT = 1
+#: renderings kept per project (``check`` and ``check --no-commands`` differ)
+_MEMO_KEPT = 4
 
 
 def _render_memo(report, view: dict, out) -> tuple[Any, str] | None:
-    """Where a rendering of ``report`` is kept, and the digest of all it
-    depends on; None where the console does not write plain text (a legacy
+    """The file a rendering of ``report`` is kept in, and the digest of all
+    it depends on; None where the console does not write plain text (a legacy
     Windows console, Jupyter, a recording) or nothing can be kept."""
     if out.legacy_windows or out.is_jupyter or out.record or getattr(report, "root", None) \
             is None:
@@ -291,29 +293,34 @@ def _render_memo(report, view: dict, out) -> tuple[Any, str] | None:
                 options.ascii_only, options.min_width, options.max_width, options.justify,
                 options.overflow, options.no_wrap, options.highlight, options.markup]
     key = hashlib.sha256(json.dumps([view, settings, code], default=str).encode()).hexdigest()
-    name = hashlib.sha256(str(report.root).encode()).hexdigest()[:32]
-    return folder / name, key
+    project = hashlib.sha256(str(report.root).encode()).hexdigest()[:32]
+    return folder / project / key[:32], key
 
 
 def _memo_text(path, key: str) -> str | None:
+    """The kept rendering under ``key`` (marked as just used), or None."""
+    import os
+
     try:
         with open(path, encoding="utf-8", newline="") as fh:
-            if fh.readline().rstrip("\n") == key:
-                return fh.read()
+            if fh.readline().rstrip("\n") != key:
+                return None
+            text = fh.read()
+        os.utime(path)  # the newest are kept (_keep_memo)
+        return text
     except (OSError, UnicodeDecodeError):
-        pass
-    return None
+        return None
 
 
 def _keep_memo(path, key: str, text: str) -> None:
-    """Replace the project's kept rendering (a cache: never fsynced, and a
-    failure to write it is no error)."""
+    """Keep a rendering, and only the project's :data:`_MEMO_KEPT` newest (a
+    cache: never fsynced, and a failure to write it is no error)."""
     import os
     import tempfile
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                 fh.write(f"{key}\n{text}")
@@ -321,6 +328,10 @@ def _keep_memo(path, key: str, text: str) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
+        kept = sorted((e.stat().st_mtime_ns, e.path) for e in os.scandir(path.parent)
+                      if not e.name.startswith("."))
+        for _, old in kept[:-_MEMO_KEPT]:
+            os.unlink(old)
     except OSError:
         pass
 
