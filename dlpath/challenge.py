@@ -273,8 +273,8 @@ def judge(t: Target, measurement) -> tuple[list[ScoreResult], str | None]:
         value = m.values.get(score.key) if error is None else None
         note = ""
         if error is None and value is None:
-            if m.notes:
-                note = f"not implemented yet: {m.notes[0]}"
+            if m.notes_for(score.key):
+                note = f"not implemented yet: {m.notes_for(score.key)[0]}"
             else:
                 raise DlpathError(f"dlpath's challenge measured no {score.key} (a bug in the "
                                   f"'{t.meta.template}' template: report it).")

@@ -102,3 +102,22 @@ def snapshot(path: Path) -> dict[str, bytes | None]:
         rel = p.relative_to(path).as_posix()
         out[rel] = p.read_bytes() if p.is_file() and not p.is_symlink() else None
     return out
+
+
+# Modules that run whole pipelines, heaviest first (CPU-minutes measured in CI).
+# With `--dist loadfile` each worker takes the next module as it finishes one:
+# starting the longest first keeps one worker from finishing alone at the end.
+# Every worker collects the same order, as xdist requires.
+HEAVY_FIRST = [
+    "test_template_synthetic.py",
+    "test_template_multimodal.py",
+    "test_template_quantization.py",
+    "test_template_xai.py",
+    "test_groundwork_pipeline.py",
+    "test_check_templates.py",  # after quantization: it shares its solved project
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

@@ -51,16 +51,18 @@ def contents(root: Path) -> dict[str, bytes]:
 
 
 def load_common(root: Path, monkeypatch):
-    """The project's common.py under a name of its own, for this test only
-    (no `proj` left in sys.modules for other tests to trip over)."""
+    """The project's common.py, in a package of a name of its own for this
+    test only (nothing of it is left in sys.modules for other tests)."""
     import importlib.util
 
-    name = "base_template_common"
-    spec = importlib.util.spec_from_file_location(name, root / "proj" / "common.py")
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module
+    name = "base_template_proj"
+    spec = importlib.util.spec_from_file_location(
+        name, root / "proj" / "__init__.py", submodule_search_locations=[str(root / "proj")])
+    monkeypatch.setitem(sys.modules, name, importlib.util.module_from_spec(spec))
+    for sub in ("stage", "common"):  # recorded as absent, so removed after the test
+        monkeypatch.setitem(sys.modules, f"{name}.{sub}", None)
+        del sys.modules[f"{name}.{sub}"]
+    return importlib.import_module(f"{name}.common")
 
 
 @pytest.fixture(scope="module")

@@ -14,16 +14,15 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from dlpath import checker
 from dlpath.cli import app
-from tests.conftest import dvc, make_project
+from tests.conftest import dvc
 from tests.platform_specs import classroom, gradescope
-from tests.template_helpers import solve
+from tests.template_helpers import built
 from tests.test_formats import FORMATS, check
 
 pytestmark = pytest.mark.slow
@@ -42,12 +41,10 @@ def failing(report) -> list[str]:
 
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory) -> Path:
-    root = make_project(TEMPLATE, tmp_path_factory.mktemp(TEMPLATE))
-    solve(root)  # a fresh project fails its goal milestones until the learner writes the code
-    start = time.perf_counter()
-    dvc("repro", cwd=root)
-    print(f"\n{TEMPLATE}: dvc repro took {time.perf_counter() - start:.1f} s")
-    return root
+    """A reproduced reference solution: a fresh project fails its goal
+    milestones until the learner writes the code (shared with
+    tests/test_template_quantization.py, built once a session)."""
+    return built(TEMPLATE, "solved", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

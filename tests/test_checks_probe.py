@@ -37,7 +37,7 @@ PROBE = textwrap.dedent('''\
         out = {"acc": right / len(xs), "seed_seen": float(seed % 1000)}
         todo = getattr(learner, "TODO", None)
         if todo:
-            out = {"not_implemented": [todo]}
+            out = {"not_implemented": todo if isinstance(todo, dict) else [todo]}
         return out
 ''')
 
@@ -157,6 +157,17 @@ def test_a_metrics_file_that_disagrees_with_the_model_fails(fake_templates, tmp_
     (root / "metrics" / "m.json").unlink()
     acc = by_id(checker.evaluate(root, record=False))["acc"]
     assert acc.status == "fail" and "metrics/m.json does not exist yet" in acc.message
+
+
+def test_each_missing_key_names_the_stubs_it_waits_for(fake_templates, tmp_path):
+    """A probe may say which keys each stub leaves unmeasured: a check then
+    names its own stubs, not the first one the probe met."""
+    root = make_project(tmp_path, reported=1.0)
+    (root / "learner.py").write_text(LEARNER + 'TODO = {"ac": "TODO: A", "acc": "TODO: B", '
+                                               '"seed_": "TODO: C"}\n')
+    checks = by_id(checker.evaluate(root, record=False))
+    assert checks["acc"].message == "not implemented yet: TODO: B (and 1 more)"
+    assert checks["seed"].message == "not implemented yet: TODO: C"
 
 
 def test_missing_artefact_and_unfinished_code_fail_with_what_to_do(fake_templates, tmp_path):

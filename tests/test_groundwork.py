@@ -332,7 +332,8 @@ def pairwise_distances(a, b):
     start = time.perf_counter()
     squared = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
     out = np.sqrt(np.maximum(squared, 0.0))
-    time.sleep(50 * (time.perf_counter() - start))  # the cost of 50 times the work
+    # 80 times the work: clearly under the 20x bar, so one round of timing decides.
+    time.sleep(80 * (time.perf_counter() - start))
     return out
 '''
 LIBRARY_DOT = '''
@@ -399,7 +400,8 @@ def test_the_cheapest_shortcut_fails_its_hidden_rule(solved, tmp_path, name):
     root = copy_exercises(solved, tmp_path)
     for function, source in plants:
         replace_function(root, f"exercises/{exercise}.py", function, source)
-    passed, failed, out = pytest_run(root, hidden([exercise]))
+    # Only the test that must catch it: the rest of the file is proven elsewhere.
+    passed, failed, out = pytest_run(root, [f"{hidden([exercise])[0]}::{must_fail}"])
     assert must_fail in failed_tests(out), out[-4000:]
     if says:
         assert says in out, out[-4000:]

@@ -1,8 +1,8 @@
 """The groundwork pipeline (slow: it runs `dvc repro`): a fresh project
 reproduces and shows PyTorch's baseline while every stage lists what is not
 implemented; with the reference solution the learner's NumPy network
-reaches 95% on the digits, as dlpath's probe measures it, within the repro
-budget; an edited metric or a planted shortcut fails the milestone."""
+reaches 95% on the digits, as dlpath's probe measures it; an edited metric
+or a planted shortcut fails the milestone."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 
 from tests.conftest import dvc
 from tests.template_helpers import (
-    REPRO_BUDGET_S,
     assert_milestone_fails,
     assert_milestones_pass,
     clone,
@@ -29,9 +28,7 @@ GOALS = ["autograd", "batchnorm", "init", "descent", "optimisers", "conv", "netw
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
-    root, seconds = reproduce("groundwork", tmp_path_factory)
-    assert seconds < REPRO_BUDGET_S
-    return root
+    return reproduce("groundwork", tmp_path_factory)[0]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +39,6 @@ def solved(fresh, tmp_path_factory):
     dvc("repro", cwd=root)
     seconds = time.perf_counter() - start
     print(f"\ngroundwork, reference solution: dvc repro took {seconds:.1f} s")
-    assert seconds < REPRO_BUDGET_S
     return root
 
 

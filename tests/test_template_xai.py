@@ -216,6 +216,10 @@ def test_fresh_goal_milestones_fail_naming_file_function_and_test(fresh_checks):
     detected = fresh_checks["shortcut-found"]["detected"].message
     assert detected.startswith("not implemented yet: TODO: Integrated Gradients: write "
                                f"integrated_gradients() in {LEARNER['integrated_gradients']}")
+    # ... and only the stubs its key waits for: Grad-CAM's checks name grad_cam() alone.
+    cam = [c.message for c in fresh_checks["grad-cam"].values() if c.kind == "probe"]
+    assert cam and all("grad_cam()" in m and "integrated_gradients()" not in m
+                       for m in cam), cam
 
 
 @pytest.mark.slow

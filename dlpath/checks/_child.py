@@ -90,7 +90,10 @@ def _probe(send, root: str, args: list) -> None:
     values, notes, bad = {}, [], []
     for key, value in result.items():
         if key == "not_implemented" and isinstance(value, list):
-            notes = [str(v) for v in value]
+            notes = [["", str(v)] for v in value]
+        elif key == "not_implemented" and isinstance(value, dict):  # {key prefix: note(s)}
+            notes = [[str(k), str(n)] for k, v in value.items()
+                     for n in (v if isinstance(v, list) else [v])]
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             value = float(value)
             values[str(key)] = value if math.isfinite(value) else str(value)

@@ -8,8 +8,9 @@ It loads the learner's model artefacts (``models/*.pt``, ...) and evaluates
 them on data it generates itself from ``seed`` (never the project's
 ``data/``), returning flat metrics (``{"int8.accuracy": 0.97, ...}``); it may
 add ``"not_implemented": ["TODO: ..."]`` where a learner function it needs is
-still a stub. ``challenge=True`` draws shifted fresh data (``dlpath
-challenge``).
+still a stub, or ``{"key.prefix.": ["TODO: ..."]}`` to say which missing keys
+each stub explains (a check names only the stubs its key waits for).
+``challenge=True`` draws shifted fresh data (``dlpath challenge``).
 
 dlpath runs it in a separate Python process isolated from the project's
 interpreter hooks (see ``_child.py``), with cwd = the project root, a
@@ -48,8 +49,9 @@ class Measurement:
     seed: int
     challenge: bool
     values: dict[str, float] = field(default_factory=dict)
-    #: the probe's ``not_implemented`` notes
-    notes: list[str] = field(default_factory=list)
+    #: the probe's ``not_implemented`` notes, each with the key prefix it
+    #: explains ("" for any key)
+    todos: list[tuple[str, str]] = field(default_factory=list)
     #: why there are no values (the probe failed, timed out, or ended without
     #: a valid result), else None
     error: str | None = None
@@ -61,6 +63,19 @@ class Measurement:
     bad: list[str] = field(default_factory=list)
     output: str = ""
     seconds: float = 0.0
+
+    @property
+    def notes(self) -> list[str]:
+        return [note for _, note in self.todos]
+
+    def notes_for(self, key: str) -> list[str]:
+        """The notes that explain a missing ``key``: those whose prefix it
+        starts with (the longest prefix first), else every note."""
+        matching = sorted(((len(prefix), note) for prefix, note in self.todos
+                           if prefix and key.startswith(prefix)), key=lambda m: -m[0])
+        notes = [note for _, note in matching] or [note for prefix, note in self.todos
+                                                   if not prefix] or self.notes
+        return list(dict.fromkeys(notes))
 
 
 def probe_path(template_dir: Path | None) -> Path | None:
@@ -102,7 +117,8 @@ def measure(root: Path, probe: Path, *, seed: int | None = None, challenge: bool
     except (TypeError, ValueError):
         found.error = "the measurement ended without a valid result"
         return found
-    found.notes = [str(n) for n in result.get("notes") or []]
+    found.todos = [(str(n[0]), str(n[1])) for n in result.get("notes") or []
+                   if isinstance(n, list) and len(n) == 2]
     found.bad = [str(b) for b in result.get("bad") or []]
     return found
 
@@ -133,9 +149,10 @@ def probe(ctx: Context, key: str, op: str, value: float, reported: dict | None =
         text = f"dlpath could not measure your model {fresh}: {m.error}"
         return Outcome(status, text, m.output, public=text)
     if key not in m.values:
-        if m.notes:
-            more = f" (and {len(m.notes) - 1} more)" if len(m.notes) > 1 else ""
-            return plain(FAIL, f"not implemented yet: {m.notes[0]}{more}")
+        notes = m.notes_for(key)
+        if notes:
+            more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+            return plain(FAIL, f"not implemented yet: {notes[0]}{more}")
         if key in m.bad:
             return plain(ERROR, f"dlpath's probe returned no number for {key}")
         return plain(ERROR, f"dlpath's probe measured no {key} (a bug in the template: "

@@ -2,43 +2,24 @@
 (quantize.py), with fresh random inputs on every run and PyTorch's
 quantizers refused while the learner's code runs."""
 
-import importlib
-import json
-import secrets
-from contextlib import contextmanager
+import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+import quant_support  # noqa: E402
+from quant_support import SEED, learner  # noqa: E402
+
+# What this module's learner code may not call, besides quant_support.QUANTIZERS.
+refused = partial(quant_support.refused, tensor_methods=("int_repr",))
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-PKG = json.loads(Path(".dlpath/project.json").read_text(encoding="utf-8"))["package"]
-SEED = secrets.randbelow(2**31)
 TORCH_QUANTIZE_PER_CHANNEL = torch.quantize_per_channel
 TORCH_QUANTIZE_PER_TENSOR = torch.quantize_per_tensor
-
-
-def learner(module: str):
-    return importlib.import_module(f"{PKG}.{module}")
-
-
-@contextmanager
-def refused():
-    """PyTorch's quantizers and observers raise while the learner's code runs."""
-    with pytest.MonkeyPatch.context() as mp:
-        from torch.ao.quantization import observer
-
-        def refuse(*args, **kwargs):
-            raise AssertionError("uses PyTorch's quantizer instead of doing the arithmetic")
-
-        for name in ("quantize_per_tensor", "quantize_per_channel",
-                     "fake_quantize_per_tensor_affine",
-                     "fake_quantize_per_channel_affine", "dequantize"):
-            mp.setattr(torch, name, refuse)
-        mp.setattr(torch.Tensor, "int_repr", refuse)
-        mp.setattr(observer.UniformQuantizationObserverBase, "_calculate_qparams", refuse)
-        yield
 
 
 def expected_weight(w: torch.Tensor, bits: int, per_channel: bool):

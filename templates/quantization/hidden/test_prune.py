@@ -3,20 +3,14 @@ units made useless, which any sensible importance score ranks last; the
 pruned network must compute exactly what the original did, with narrower
 layers."""
 
-import importlib
-import json
-import secrets
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-PKG = json.loads(Path(".dlpath/project.json").read_text(encoding="utf-8"))["package"]
-SEED = secrets.randbelow(2**31)
-
-
-def learner(module: str):
-    return importlib.import_module(f"{PKG}.{module}")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+from quant_support import SEED, learner  # noqa: E402
 
 
 @pytest.mark.parametrize("case", range(5))

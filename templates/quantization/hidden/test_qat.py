@@ -3,43 +3,24 @@ forward values and straight-through gradients against PyTorch's fake
 quantization, on fresh random inputs, with PyTorch's quantizers refused
 while the learner's code runs."""
 
-import importlib
-import json
-import secrets
-from contextlib import contextmanager
+import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+import quant_support  # noqa: E402
+from quant_support import SEED, learner  # noqa: E402
+
+# What this module's learner code may not call, besides quant_support.QUANTIZERS.
+refused = partial(quant_support.refused, ("_fake_quantize_learnable_per_tensor_affine",
+                                          "_fake_quantize_learnable_per_channel_affine"))
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-PKG = json.loads(Path(".dlpath/project.json").read_text(encoding="utf-8"))["package"]
-SEED = secrets.randbelow(2**31)
 FQ_TENSOR = torch.fake_quantize_per_tensor_affine
 FQ_CHANNEL = torch.fake_quantize_per_channel_affine
-
-
-def learner(module: str):
-    return importlib.import_module(f"{PKG}.{module}")
-
-
-@contextmanager
-def refused():
-    """PyTorch's quantizers and observers raise while the learner's code runs."""
-    with pytest.MonkeyPatch.context() as mp:
-        from torch.ao.quantization import observer
-
-        def refuse(*args, **kwargs):
-            raise AssertionError("uses PyTorch's quantizer instead of doing the arithmetic")
-
-        for name in ("quantize_per_tensor", "quantize_per_channel",
-                     "fake_quantize_per_tensor_affine",
-                     "fake_quantize_per_channel_affine", "dequantize",
-                     "_fake_quantize_learnable_per_tensor_affine",
-                     "_fake_quantize_learnable_per_channel_affine"):
-            mp.setattr(torch, name, refuse)
-        mp.setattr(observer.UniformQuantizationObserverBase, "_calculate_qparams", refuse)
-        yield
 
 
 def grads(fn, x: torch.Tensor, upstream: torch.Tensor, learners: bool = True):

@@ -5,48 +5,30 @@ compared with PyTorch's own quantizer, which the learner's functions must not
 call: while they run, torch's quantizers and observers raise.
 """
 
-import importlib
-import json
-import secrets
-from contextlib import contextmanager
+import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dlpath imports tests by path
+import quant_support  # noqa: E402
+from quant_support import SEED, learner  # noqa: E402
+
+# What this module's learner code may not call, besides quant_support.QUANTIZERS.
+refused = partial(quant_support.refused,
+                  ("quantize_per_tensor_dynamic", "_make_per_tensor_quantized_tensor",
+                   "_make_per_channel_quantized_tensor"),
+                  tensor_methods=("dequantize", "int_repr"))
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-PKG = json.loads(Path(".dlpath/project.json").read_text(encoding="utf-8"))["package"]
-SEED = secrets.randbelow(2**31)
 GRIDS = [(0, 255, torch.quint8), (-128, 127, torch.qint8), (0, 15, torch.quint8),
          (-8, 7, torch.qint8)]
 
 # What the learner's code may not use; captured before any test patches them.
 TORCH_QUANTIZE_PER_TENSOR = torch.quantize_per_tensor
 TORCH_QUANTIZE_PER_CHANNEL = torch.quantize_per_channel
-
-
-def learner(module: str):
-    return importlib.import_module(f"{PKG}.{module}")
-
-
-@contextmanager
-def refused():
-    """PyTorch's quantizers and observers raise while the learner's code runs."""
-    with pytest.MonkeyPatch.context() as mp:
-        from torch.ao.quantization import observer
-
-        def refuse(*args, **kwargs):
-            raise AssertionError("uses PyTorch's quantizer instead of doing the arithmetic")
-
-        for name in ("quantize_per_tensor", "quantize_per_channel", "quantize_per_tensor_dynamic",
-                     "fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine",
-                     "dequantize", "_make_per_tensor_quantized_tensor",
-                     "_make_per_channel_quantized_tensor"):
-            mp.setattr(torch, name, refuse)
-        mp.setattr(torch.Tensor, "dequantize", refuse)
-        mp.setattr(torch.Tensor, "int_repr", refuse)
-        mp.setattr(observer.UniformQuantizationObserverBase, "_calculate_qparams", refuse)
-        yield
 
 
 def generator(offset: int) -> torch.Generator:

@@ -21,14 +21,12 @@ What training writes, for a run called ``name`` (``train_stage`` does all of it)
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import inspect
 import json
 import os
 import random
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -39,10 +37,12 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as torch_dist
-import yaml
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
+
+# Re-exported: every stage reads its params and writes its metrics through common.
+from .stage import learner_code, load_params, write_csv, write_json  # noqa: F401
 
 # cuBLAS needs this before its first call to have deterministic matrix
 # products on CUDA (see `deterministic`); it only reserves a little workspace.
@@ -52,10 +52,6 @@ os.environ.setdefault("DVC_STUDIO_OFFLINE", "1")
 
 DEVICE_ENV = "DLPATH_DEVICE"  # cpu, cuda or mps: overrides the automatic choice
 
-
-def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
 
 
 def set_seed(seed: int) -> None:
@@ -195,38 +191,6 @@ def shutdown_distributed(dist: Dist) -> None:
 def unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
-
-@contextmanager
-def learner_code(todo: list[str]) -> Iterator[None]:
-    """Run a block that uses functions you write.
-
-    While one of them is still a stub, its ``NotImplementedError`` (whose
-    message names the function, its file and its test) is noted in ``todo``
-    and the rest of the block is skipped: the stage still succeeds, and
-    writes ``"not_implemented": todo`` into its metrics, where ``dlpath
-    check`` and ``dlpath next`` read what to write next.
-    """
-    try:
-        yield
-    except NotImplementedError as exc:
-        message = str(exc) or "a function you write"
-        todo.append(message)
-        print(f"not implemented yet: {message}", file=sys.stderr)
-
-
-def write_json(path: str | Path, data: Any) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def save_split(path: str | Path, x: np.ndarray, y: np.ndarray, **extra: np.ndarray) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 from exercises import optimisers
 
 from .landscape import plot_path, summary, surface
-from .numpy_stage import learner_code, load_params, write_json
+from .stage import learner_code, load_params, write_json
 
 
 def main() -> None:

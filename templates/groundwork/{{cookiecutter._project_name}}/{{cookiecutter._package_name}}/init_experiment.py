@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 
 from exercises import init  # noqa: E402
 
-from .numpy_stage import learner_code, load_params, write_json  # noqa: E402
+from .stage import learner_code, load_params, write_json  # noqa: E402
 
 
 def main() -> None:

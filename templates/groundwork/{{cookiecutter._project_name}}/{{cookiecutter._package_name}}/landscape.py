@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 
 from exercises import descent  # noqa: E402
 
-from .numpy_stage import learner_code, load_params, write_json  # noqa: E402
+from .stage import learner_code, load_params, write_json  # noqa: E402
 
 
 def surface(params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
