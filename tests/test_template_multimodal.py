@@ -127,7 +127,7 @@ def test_learner_files_hold_the_reference_and_release_stubs():
 # ------------------------------------------------------------- fresh
 
 
-#: Fewer epochs than the template ships (train 14, contrastive 20), so that
+#: Fewer epochs than the template ships (train 10, contrastive 14), so that
 #: this module fits CI's budget: the reference's models are past 0.98
 #: validation accuracy by epoch 8 and its dual encoder past 0.94 recall@1 by
 #: epoch 12. bench/bench_multimodal.py runs the shipped params end to end.
