@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -337,6 +338,19 @@ def evaluate_only(monkeypatch, root: Path, kinds: set[str], milestone) -> object
     return checker.evaluate(root, milestone=milestone, record=False)
 
 
+def measured_below(report, milestone: str, check: str, bar: float) -> str:
+    """The check fails, and what dlpath measured is below ``bar``. Its
+    message says "needs" when the project's own figure agrees with the
+    measurement; a one-seed model near chance can also land outside the
+    ``reported`` tolerance (0.06) by sampling noise alone (1000 test questions
+    against 2000 fresh ones), and the message then says the file is stale:
+    either way the measurement, which the message quotes, is what fails."""
+    told = measured_failure(report, milestone, check)
+    found = re.search(r"dlpath measured (?:[\w.]+ = )?(-?[0-9.]+(?:e-?[0-9]+)?)", told)
+    assert found and float(found.group(1)) < bar, told
+    return told
+
+
 def measured_failure(report, milestone: str, check: str) -> str:
     found = failing(report, milestone)
     assert check in found, (check, found)
@@ -377,10 +391,10 @@ def test_a_fusion_that_does_not_bind_fails(solved, tmp_path, shortcut, monkeypat
         replace_function(root, f"{PKG}/fusion.py", name, source)
     retrain(root, "train", "evaluate", epochs=4)
     report = evaluate_only(monkeypatch, root, {"probe"}, "binding")
-    told = measured_failure(report, "binding", "beats-decision-level")
-    assert "dlpath measured fused.margin_over_decision_level" in told and "needs" in told
+    told = measured_below(report, "binding", "beats-decision-level", 0.10)
+    assert "margin_over_decision_level" in told
     for check in ("colour-questions", "shape-questions"):
-        assert "needs >= 0.85" in measured_failure(report, "binding", check)
+        measured_below(report, "binding", check, 0.85)
     # retrain() kept one seed: a mean over one run is refused as well.
     assert "seeds.count = 1" in measured_failure(report, "binding", "three-seeds")
 
