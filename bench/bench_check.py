@@ -1,6 +1,6 @@
 """Benchmark `dlpath check`, printing ratios measured in one run.
 
-    python bench/bench_check.py [--repeat 7]
+    python bench/bench_check.py [--repeat 7] [--quick] [--baseline DIR]
 
 1. On a generated and reproduced `quantization` project: `dlpath check
    --no-commands` against one `dvc status` command-line call on the same
@@ -13,9 +13,12 @@
    `dlpath check` against one `dvc status` call on that project (goal: ratio
    <= 1.2). The first, uncached run is timed once for comparison.
 
-Each figure is the median wall time of --repeat subprocess runs, the runs of
-the compared commands interleaved so that a change in the machine's load hits
-both. Two reference lines say where the time goes: dlpath's command-line
+Each figure is the median wall time of --repeat subprocess runs (after one
+untimed run each), the runs of the compared commands interleaved so that a
+change in the machine's load hits both. ``--baseline DIR`` times the
+``check --no-commands`` of another dlpath source tree in the same runs (e.g.
+``git archive COMMIT dlpath templates docs | tar -x -C DIR``), so a before and
+after come from one run. Two reference lines say where the time goes: dlpath's command-line
 start-up alone (`dlpath --version`), and the DVC work `check` cannot avoid
 (`Repo().status()` through DVC's Python API, in a fresh interpreter).
 """
@@ -47,6 +50,8 @@ def once(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 def medians(cmds: dict[str, list[str]], cwd: Path, env: dict[str, str],
             repeat: int) -> dict[str, float]:
+    for cmd in cmds.values():  # warm: bytecode compiled, reference rendered
+        once(cmd, cwd, env)
     times: dict[str, list[float]] = {name: [] for name in cmds}
     for _ in range(repeat):
         for name, cmd in cmds.items():
@@ -67,6 +72,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true",
                         help="only the quantization part (no groundwork test run)")
+    parser.add_argument("--baseline", type=Path,
+                        help="another dlpath source tree (dlpath/, templates/, docs/) whose "
+                             "check --no-commands is timed in the same runs")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dlpath-bench-check-"))
     env = {**os.environ, "HOME": str(work), "DLPATH_HOME": str(work / "dlpath"),
@@ -80,9 +88,12 @@ def main() -> None:
         quant = generate("quantization", work, env)
         fresh = ["sh", "-c", f"rm -f .dlpath/state.json && exec {sys.executable} -m dlpath "
                  "check --no-commands"]
+        baseline = {"baseline": ["env", f"PYTHONPATH={args.baseline.resolve()}", *DLPATH,
+                                 "check", "--no-commands"]} if args.baseline else {}
         first = medians({
             "dvc status": [*DVC, "status"],
             "no-commands": [*DLPATH, "check", "--no-commands"],
+            **baseline,
             "fresh": fresh,
             "version": [*DLPATH, "--version"],
             "dvc api": DVC_API,
@@ -106,6 +117,8 @@ def main() -> None:
     line("dvc status (CLI)", first["dvc status"], first["dvc status"])
     line("dlpath check --no-commands, nothing changed", first["no-commands"],
          first["dvc status"], "(goal <= 0.3)")
+    if "baseline" in first:
+        line("  the same, baseline source tree", first["baseline"], first["dvc status"])
     line("dlpath check --no-commands, DVC asked afresh", first["fresh"], first["dvc status"],
          "(goal <= 1.0)")
     line("  reference: dlpath --version (start-up)", first["version"], first["dvc status"])

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from dlpath import project, rubric, solutions
 from dlpath.errors import DlpathError
+from dlpath.gitstate import GitState
 
 #: folders never part of an attempt (outputs, caches, environments)
 _SKIP = {".git", ".dvc", ".dlpath", "__pycache__", ".venv", "venv", ".pytest_cache",
@@ -97,19 +98,15 @@ def _walk(root: Path):
             yield os.path.relpath(os.path.join(folder, name), root)
 
 
-def _tree_digest(root: Path) -> str:
+def _tree_digest(root: Path, git: GitState) -> str:
     """Path, size and mtime of every file git sees (or, without git, every file
     outside the skipped folders), and the commit checked out."""
-    from dlpath import vcs
-
     digest = hashlib.sha256()
     try:  # through vcs: no fsmonitor, no hooks, whatever the repository configures
-        listed = vcs.git_output(root, "ls-files", "-z", "-co", "--exclude-standard")
-        names = sorted(n for n in listed.split("\0") if n)
-        try:
-            digest.update(vcs.git_output(root, "rev-parse", "-q", "--verify", "HEAD").encode())
-        except DlpathError:
-            pass  # no commit yet
+        names = sorted(git.listed())
+        head = git.head()
+        if head is not None:  # else no commit yet
+            digest.update(f"{head}\n".encode())
     except DlpathError:
         names = sorted(_walk(root))
     for name in names:
@@ -122,8 +119,11 @@ def _tree_digest(root: Path) -> str:
 
 
 def attempts(root: Path, milestones: list[rubric.Milestone],
-             meta: project.ProjectMeta | None) -> dict[str, Attempt]:
-    """The fingerprint of each milestone's files in the project at ``root`` now."""
+             meta: project.ProjectMeta | None, git: GitState | None = None
+             ) -> dict[str, Attempt]:
+    """The fingerprint of each milestone's files in the project at ``root`` now
+    (``git``: the evaluation's git answers, else asked here)."""
+    git = git or GitState(root)
     found: dict[str, Attempt] = {}
     tree: str | None = None
     learner = _learner_files(root, meta)
@@ -139,6 +139,6 @@ def attempts(root: Path, milestones: list[rubric.Milestone],
         if inputs:
             found[milestone.id] = Attempt(_digest_contents(root, inputs))
             continue
-        tree = tree or _tree_digest(root)
+        tree = tree or _tree_digest(root, git)
         found[milestone.id] = Attempt(tree)
     return found

@@ -16,6 +16,7 @@ from typing import Any
 
 from dlpath import attempts, checks, hints, project, results, rubric, vcs
 from dlpath.errors import DlpathError, ExitCode
+from dlpath.gitstate import GitState
 
 JSON_FORMAT_VERSION = 1
 
@@ -190,14 +191,15 @@ def _hide(outcome: checks.Outcome, check: rubric.Check) -> tuple[str, str]:
 NUMBER_KINDS = {"metric", "metric_ratio", "probe"}
 
 
-def _meta(root: Path, tampered: list[str], warnings: list[str]) -> project.ProjectMeta | None:
+def _meta(root: Path, git: GitState, tampered: list[str], warnings: list[str]
+          ) -> project.ProjectMeta | None:
     """The project's metadata, held to its first commit's: a project whose
     ``.dlpath/project.json`` was deleted, or changed to another template or
     other answers, is still checked against the template it was made from."""
     from dlpath import reference
 
     meta = project.load_meta(root)
-    first = reference.first_commit_meta(root)
+    first = reference.first_commit_meta(root, git)
     if first is None:
         return meta
     sha, data = first
@@ -275,7 +277,8 @@ def evaluate(root: Path, *, milestone: str | list[str] | None = None,
         root = found
     warnings: list[str] = []
     tampered: list[str] = []
-    meta = _meta(root, tampered, warnings)
+    git = GitState(root)  # every git answer of this evaluation, asked once
+    meta = _meta(root, git, tampered, warnings)
     the_rubric = rubric.load_for_project(root, meta)
     wanted = [milestone] if isinstance(milestone, str) else list(dict.fromkeys(milestone or []))
     selected = [the_rubric.milestone(m) for m in wanted] if wanted else the_rubric.milestones
@@ -290,7 +293,7 @@ def evaluate(root: Path, *, milestone: str | list[str] | None = None,
         ctx = checks.Context(root=root, meta=meta, run_commands=run_commands,
                              tampered=tampered, cache=dict(state.get("cache", {})),
                              use_cache=use_cache and not grading, reference=ref,
-                             grade=grading)
+                             grade=grading, gitstate=git)
         # ctx.close() must run inside in_dir: the DVC session it closes changed
         # directory itself, and restores the directory it found (the root).
         with vcs.in_dir(root):
@@ -322,7 +325,7 @@ def evaluate(root: Path, *, milestone: str | list[str] | None = None,
     if record and not grading:
         # --no-cache leaves the cache as it was (None): it neither used nor refreshed it
         _record(root, report, ctx.cache if use_cache else None,
-                attempts.attempts(root, selected, meta))
+                attempts.attempts(root, selected, meta, git))
     return report
 
 

@@ -1,20 +1,46 @@
-"""The two consoles (data on stdout, messages on stderr) and the renderers."""
+"""The two consoles (data on stdout, messages on stderr) and the renderers.
+
+``console.out`` and ``console.err`` are made on first use: rich's console
+costs ~30 ms to import, and ``check --json`` or ``--format`` write their
+document without it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
 
-# emoji=False: rich would turn ":key:" in "did:key:z6Mk..." (or any learner's
-# text with colons) into an emoji.
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+def _consoles() -> tuple[Any, Any]:
+    """(out, err), made once."""
+    made = globals().get("_made")
+    if made is None:
+        from rich.console import Console
+
+        # emoji=False: rich would turn ":key:" in "did:key:z6Mk..." (or any
+        # learner's text with colons) into an emoji.
+        made = (Console(highlight=False, soft_wrap=True, emoji=False),
+                Console(stderr=True, highlight=False, soft_wrap=True, emoji=False))
+        globals()["_made"] = made
+    return made
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("out", "err"):
+        return _consoles()[name == "err"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def escape(text: str) -> str:
+    """``rich.markup.escape``: ``text`` shown as it is, never read as markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def error(message: str, hint: str | None = None) -> None:
+    err = _consoles()[1]
     err.print(f"[bold red]Error:[/] {escape(message)}")
     if hint:
         err.print(f"[dim]Hint:[/] {escape(hint)}")
@@ -23,6 +49,7 @@ def error(message: str, hint: str | None = None) -> None:
 @contextmanager
 def step(label: str) -> Iterator[None]:
     """A spinner while a step runs, then a tick (or a cross) on its line."""
+    err = _consoles()[1]
     ok = False
     try:
         with err.status(f"{label}…", spinner="dots"):
@@ -40,6 +67,8 @@ def prompter(echo: bool = False):
     terminal shows what was typed; a pipe does not, and the questions would
     run together on one line)."""
     import sys
+
+    err = _consoles()[1]
 
     def ask(question, default: str, error: str | None) -> str | None:
         if error:
@@ -66,13 +95,18 @@ def prompter(echo: bool = False):
 
 def print_json(data: object) -> None:
     import json
+    import sys
 
-    # Plain print: rich would wrap long lines and break the JSON.
-    out.file.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    out.file.flush()
+    # Plain print (where console.out writes): rich would wrap long lines and
+    # break the JSON; no console is made for it.
+    made = globals().get("_made")
+    stream = made[0].file if made is not None else sys.stdout
+    stream.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    stream.flush()
 
 
 def render_templates(items: list, as_json: bool = False) -> None:
+    out = _consoles()[0]
     if as_json:
         print_json(
             [
@@ -94,6 +128,7 @@ def render_templates(items: list, as_json: bool = False) -> None:
 
 
 def render_new_project(result) -> None:
+    out, err = _consoles()
     err.print(f"\n[bold green]Created[/] {escape(str(result.path))} "
               f"from the '{result.template.name}' template.")
     if result.remote is not None:
@@ -116,21 +151,50 @@ _MARK = {"pass": "[green]✓ pass[/]", "fail": "[red]✗ fail[/]", "error": "[ma
 
 def render_report_warnings(report) -> None:
     """What the learner should know whatever the output format (stderr)."""
-    for line in getattr(report, "warnings", []):
-        err.print(f"[yellow]Warning:[/] {escape(line)}")
+    lines = [f"[yellow]Warning:[/] {escape(line)}" for line in getattr(report, "warnings", [])]
     if report.tampered:
-        err.print(f"[yellow]Edited since the project was generated:[/] "
-                  f"{escape(', '.join(report.tampered))} (checks that rely on them do not count)")
+        lines.append(f"[yellow]Edited since the project was generated:[/] "
+                     f"{escape(', '.join(report.tampered))} (checks that rely on them do not "
+                     "count)")
     grade = getattr(report, "grade", None)
     if grade:
-        err.print(f"[bold]Grader mode:[/] commit {escape(str(grade.get('commit', ''))[:12])} in a "
-                  "clean checkout; nothing cached, every number computed here.")
+        lines.append(f"[bold]Grader mode:[/] commit {escape(str(grade.get('commit', ''))[:12])} "
+                     "in a clean checkout; nothing cached, every number computed here.")
+    for line in lines:  # no console made where there is nothing to say (--json)
+        _consoles()[1].print(line)
 
 
 def render_report(report) -> None:
-    """The check report: one table per milestone, then the score and totals."""
-    from rich.table import Table
+    """The check report: one table per milestone, then the score and totals.
 
+    The text is kept (the last few renderings of each project, in dlpath's
+    per-user cache) under a digest of all it was made from: what the report
+    shows (:func:`_report_view`), the console's settings, and the code that
+    renders (this file, rich). A check whose report did not change (``check
+    --no-commands`` re-run on an unchanged project) writes the kept text,
+    character for character what rendering gives, without importing rich's
+    tables or measuring them (~45 ms, a sixth of such a check's CPU).
+    """
+    out = _consoles()[0]
+    view = _report_view(report)
+    memo = _render_memo(report, view, out)
+    if memo is not None:
+        path, key = memo
+        text = _memo_text(path, key)
+        if text is None:
+            with out.capture() as captured:
+                _render_view(view, out)
+            text = captured.get()
+            _keep_memo(path, key, text)
+        out.file.write(text)
+        out.file.flush()
+        return
+    _render_view(view, out)
+
+
+def _report_view(report) -> dict:
+    """Everything the report's text shows, as plain data (rich markup)."""
+    milestones = []
     for m in report.milestones:
         title = f"{escape(m.title)}  [dim]({m.id}, {m.score}/{m.max_score} points)[/]"
         helped = getattr(m, "assistance", None)
@@ -138,11 +202,7 @@ def render_report(report) -> None:
             from dlpath.hints import describe
 
             title += f"  [yellow]({escape(describe(helped) or '')})[/]"
-        table = Table(title=title, title_justify="left", show_lines=False, expand=False)
-        table.add_column("check")
-        table.add_column("result")
-        table.add_column("points", justify="right")
-        table.add_column("details")
+        rows = []
         for c in m.checks:
             name = c.id if c.visible else f"{c.id} [dim](hidden)[/]"
             detail = escape(c.message)
@@ -153,31 +213,131 @@ def render_report(report) -> None:
                 if c.output and c.visible:
                     tail = "\n".join(c.output.strip().splitlines()[-6:])
                     detail += f"\n[dim]{escape(tail)}[/]"
-            table.add_row(name, _MARK[c.status], f"{c.score}/{c.max_score}", detail)
-        out.print(table)
+            rows.append([name, _MARK[c.status], f"{c.score}/{c.max_score}", detail])
+        milestones.append({"title": title, "rows": rows})
     vp, vt = report.tally(True)
     hp, ht = report.tally(False)
     hidden = f"  Hidden checks passed: {hp}/{ht}." if ht else ""
-    out.print(f"\nScore: [bold]{report.score}/{report.max_score}[/] points.  "
-              f"Visible checks passed: {vp}/{vt}.{hidden}")
+    lines = [f"\nScore: [bold]{report.score}/{report.max_score}[/] points.  "
+             f"Visible checks passed: {vp}/{vt}.{hidden}"]
     if report.used_cache:
-        out.print(f"[dim]{report.used_cache} check result(s) reused from the last check: "
-                  "nothing they depend on changed.[/]")
+        lines.append(f"[dim]{report.used_cache} check result(s) reused from the last check: "
+                     "nothing they depend on changed.[/]")
     if report.status != "pass":
-        out.print("Run [bold]dlpath next[/] for what to do first.")
+        lines.append("Run [bold]dlpath next[/] for what to do first.")
     elif report.skipped:
         # Never "all passed" while some checks did not run (hidden ones among them).
-        out.print(f"[green]Every check that ran passed;[/] {report.skipped} skipped "
-                  "(--no-commands): run [bold]dlpath check[/] for all of them.")
+        lines.append(f"[green]Every check that ran passed;[/] {report.skipped} skipped "
+                     "(--no-commands): run [bold]dlpath check[/] for all of them.")
     elif not getattr(report, "hidden_included", True):
-        out.print("[bold green]All checks passed[/] (of a hand-written rubric, not a "
-                  "dlpath template's).")
+        lines.append("[bold green]All checks passed[/] (of a hand-written rubric, not a "
+                     "dlpath template's).")
     else:
-        out.print("[bold green]All checks passed, hidden ones included.[/]" if ht
-                  else "[bold green]All checks passed.[/]")
+        lines.append("[bold green]All checks passed, hidden ones included.[/]" if ht
+                     else "[bold green]All checks passed.[/]")
+    return {"milestones": milestones, "lines": lines}
+
+
+def _render_view(view: dict, out) -> None:
+    from rich.table import Table
+
+    for m in view["milestones"]:
+        table = Table(title=m["title"], title_justify="left", show_lines=False, expand=False)
+        table.add_column("check")
+        table.add_column("result")
+        table.add_column("points", justify="right")
+        table.add_column("details")
+        for row in m["rows"]:
+            table.add_row(*row)
+        out.print(table)
+    for line in view["lines"]:
+        out.print(line)
+
+
+#: bump when a kept rendering may differ from a fresh one for the same key
+_MEMO_FORMAT = 1
+#: renderings kept per project (``check`` and ``check --no-commands`` differ)
+_MEMO_KEPT = 4
+
+
+def _render_memo(report, view: dict, out) -> tuple[Any, str] | None:
+    """The file a rendering of ``report`` is kept in, and the digest of all
+    it depends on; None where the console does not write plain text (a legacy
+    Windows console, Jupyter, a recording) or nothing can be kept."""
+    if out.legacy_windows or out.is_jupyter or out.record or getattr(report, "root", None) \
+            is None:
+        return None
+    import hashlib
+    import json
+    import os
+
+    import rich
+
+    from dlpath import __version__
+    from dlpath.resources import user_dir
+
+    def stamp(path: str) -> list[int]:
+        st = os.stat(path)
+        return [st.st_mtime_ns, st.st_size]
+
+    options = out.options
+    try:
+        rich_dir = os.path.dirname(rich.__file__)
+        code = [_MEMO_FORMAT, __version__, stamp(__file__), stamp(rich_dir),
+                *(stamp(os.path.join(rich_dir, f)) for f in ("console.py", "table.py"))]
+        folder = user_dir() / "cache" / "render"
+    except (OSError, TypeError):
+        return None
+    settings = [out.width, out.color_system, out.no_color, out.is_terminal,
+                out.is_dumb_terminal, out.encoding, out.tab_size, out.soft_wrap,
+                options.ascii_only, options.min_width, options.max_width, options.justify,
+                options.overflow, options.no_wrap, options.highlight, options.markup]
+    key = hashlib.sha256(json.dumps([view, settings, code], default=str).encode()).hexdigest()
+    project = hashlib.sha256(str(report.root).encode()).hexdigest()[:32]
+    return folder / project / key[:32], key
+
+
+def _memo_text(path, key: str) -> str | None:
+    """The kept rendering under ``key`` (marked as just used), or None."""
+    import os
+
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            if fh.readline().rstrip("\n") != key:
+                return None
+            text = fh.read()
+        os.utime(path)  # the newest are kept (_keep_memo)
+        return text
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _keep_memo(path, key: str, text: str) -> None:
+    """Keep a rendering, and only the project's :data:`_MEMO_KEPT` newest (a
+    cache: never fsynced, and a failure to write it is no error)."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(f"{key}\n{text}")
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        kept = sorted((e.stat().st_mtime_ns, e.path) for e in os.scandir(path.parent)
+                      if not e.name.startswith("."))
+        for _, old in kept[:-_MEMO_KEPT]:
+            os.unlink(old)
+    except OSError:
+        pass
 
 
 def render_suggestion(s) -> None:
+    out = _consoles()[0]
     label = {"practice": "Deliberate practice", "review": "Spaced review",
              "paper": "Implement a paper", "finished": "Finished"}.get(s.kind, "Next")
     out.print(f"[bold cyan]{label}:[/] [bold]{escape(s.title)}[/]")
@@ -192,6 +352,7 @@ def render_roadmap(view) -> None:
     """The roadmap as a tree. Each step's id (what ``dlpath done`` takes) is
     never cut: where the line is too long for the terminal the title gives
     way (ending in …). Steps only the learner can vouch for say so."""
+    out = _consoles()[0]
     from rich.text import Text
     from rich.tree import Tree
 

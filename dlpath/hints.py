@@ -21,10 +21,13 @@ import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dlpath import groundwork, results
+from dlpath import results
 from dlpath.errors import DlpathError, ExitCode, UsageError
+
+if TYPE_CHECKING:  # imported where used: `dlpath check` reads no exercise
+    from dlpath import groundwork
 
 KEY = "assistance"
 
@@ -48,6 +51,8 @@ def summary(state: dict[str, Any], milestone: str) -> dict[str, Any] | None:
     viewed = rec.get("solution") if isinstance(rec.get("solution"), dict) else None
     if not level and viewed is None:
         return None
+    from dlpath import groundwork
+
     out: dict[str, Any] = {"hints": level, "hint_levels": len(groundwork.LEVELS)}
     if viewed is not None:
         out["solution_viewed"] = "before passing" if viewed.get("before_passing") \
@@ -76,6 +81,8 @@ def current(root: Path, exercises: list[groundwork.Exercise] | None = None
             ) -> groundwork.Exercise | None:
     """The exercise the learner is on: the first not passing (as last
     checked) whose prerequisites pass, as ``dlpath next`` picks it."""
+    from dlpath import groundwork
+
     exercises = exercises if exercises is not None else groundwork.load()
     milestones = results.load(root)["milestones"]
     solved = {e.id for e in exercises
@@ -85,6 +92,8 @@ def current(root: Path, exercises: list[groundwork.Exercise] | None = None
 
 
 def _pick(root: Path, exercise_id: str | None, command: str) -> groundwork.Exercise:
+    from dlpath import groundwork
+
     exercises = groundwork.load()
     if exercise_id is not None:
         return groundwork.get(exercise_id, exercises, command=command)
@@ -112,12 +121,16 @@ class Hints:
 
     @property
     def last(self) -> bool:
+        from dlpath import groundwork
+
         return self.level == len(groundwork.LEVELS)
 
 
 def reveal(root: Path, exercise_id: str | None = None) -> Hints:
     """Reveal the next hint level of an exercise (the current one when None)
     and record it; past the last level, show them all again."""
+    from dlpath import groundwork
+
     exercise = _pick(root, exercise_id, "dlpath hint")
     outcome: dict[str, Any] = {}
 
@@ -163,6 +176,8 @@ def solution(root: Path, exercise_id: str, confirmed: bool = False) -> Solution:
     """The reference solution of an exercise, recorded as viewed. Before the
     exercise's milestone has passed it takes ``confirmed``; otherwise
     NeedsConfirmation says how to confirm."""
+    from dlpath import groundwork
+
     exercise = groundwork.get(exercise_id, command="dlpath solution")
     done = passed(results.load(root), exercise.id)
     if not done and not confirmed:

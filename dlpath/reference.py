@@ -23,8 +23,6 @@ Protected, and reported as tampering when changed:
 
 from __future__ import annotations
 
-import ast
-import configparser
 import hashlib
 import json
 import os
@@ -37,6 +35,7 @@ from typing import Any
 
 from dlpath import __version__, project
 from dlpath.fsutil import read_text_limited, sha256_file
+from dlpath.gitstate import GitState
 
 #: files that change how Python starts or pytest collects, wherever they are
 HOOK_NAMES = ("conftest.py", "sitecustomize.py", "usercustomize.py")
@@ -151,6 +150,8 @@ def _pytest_section(path: Path) -> str | None:
         return _toml_pytest(text)
     if path.name in ("pytest.ini", ".pytest.ini"):
         return text
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)
@@ -205,6 +206,8 @@ def compare(root: Path, ref: Path) -> list[str]:
                 changed.add(rel)
     for name in PYTEST_CONFIGS:
         mine, theirs = root / name, ref / name
+        if _same(mine, theirs):  # the same bytes: the same section (no TOML parsed)
+            continue
         ours = _pytest_section(mine) if mine.exists() else None
         reference = _pytest_section(theirs) if theirs.is_file() else None
         if ours != reference:
@@ -212,16 +215,16 @@ def compare(root: Path, ref: Path) -> list[str]:
     return sorted(changed)
 
 
-def first_commit_meta(root: Path) -> tuple[str, dict[str, Any]] | None:
-    """``.dlpath/project.json`` as the project's first commit holds it."""
-    from dlpath import vcs
-
-    if not vcs.is_git_root(root) or not vcs.git_available():
+def first_commit_meta(root: Path, git: GitState | None = None
+                      ) -> tuple[str, dict[str, Any]] | None:
+    """``.dlpath/project.json`` as the project's first commit holds it
+    (``git``: the evaluation's git answers, else asked here)."""
+    git = git or GitState(root)
+    if not git.available:
         return None
     try:
-        first = vcs.git_output(root, "rev-list", "--max-parents=0", "HEAD").split()[0]
-        text = vcs.git_output(root, "show", f"{first}:{project.META_DIR}/{project.META_FILE}")
-        data = json.loads(text)
+        first = git.first_commit()
+        data = json.loads(git.blob(first, f"{project.META_DIR}/{project.META_FILE}"))
     except (Exception, IndexError):
         return None
     return (first, data) if isinstance(data, dict) else None
@@ -230,6 +233,8 @@ def first_commit_meta(root: Path) -> tuple[str, dict[str, Any]] | None:
 def expected_tests(path: Path) -> list[str]:
     """The test functions a test file defines (``test_*`` at module level and
     in ``Test*`` classes, as ``Class::test``): what a run must report passed."""
+    import ast
+
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):

@@ -50,7 +50,28 @@ class Template:
         return self.path / "rubric.yaml"
 
 
+#: manifests read in this process, by folder, with the stat they were read at
+_MANIFESTS: dict[Path, tuple[tuple[int, int, int], Template]] = {}
+
+
 def _load_manifest(path: Path) -> Template:
+    """The template in ``path``; its manifest is parsed again only when it
+    changed (``dlpath check`` asks for its template from several places)."""
+    try:
+        st = (path / "template.yaml").stat()
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        stamp = None
+    known = _MANIFESTS.get(path)
+    if stamp is not None and known is not None and known[0] == stamp:
+        return known[1]
+    template = _parse_manifest(path)
+    if stamp is not None:
+        _MANIFESTS[path] = (stamp, template)
+    return template
+
+
+def _parse_manifest(path: Path) -> Template:
     manifest = path / "template.yaml"
     try:
         data = load_yaml(manifest.read_text(encoding="utf-8")) or {}

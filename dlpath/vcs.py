@@ -235,19 +235,33 @@ def git_output(path: Path, *args: str) -> str:
     """Run ``git ARGS`` in ``path`` and return its stdout.
 
     A plain subprocess: GitPython's import alone costs ~70 ms, more than the
-    handful of read-only queries ``dlpath check`` makes. Raises DlpathError
-    when git fails (the message is git's first line of stderr).
+    handful of read-only queries ``dlpath check`` makes (see dlpath.gitstate
+    for how one evaluation batches them). Raises DlpathError when git fails
+    (the message is git's first line of stderr).
     """
+    return decode_output(git_bytes(path, *args))
+
+
+def decode_output(data: bytes) -> str:
+    """Bytes as a text-mode pipe reads them: UTF-8, errors replaced,
+    universal newlines."""
+    return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def git_bytes(path: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    """Run ``git ARGS`` in ``path`` (``stdin`` fed to it) and return its
+    stdout as bytes; DlpathError as :func:`git_output`."""
     import subprocess
 
     if not git_available():
         raise DlpathError("git is not installed or not on PATH.",
                           hint="Install git (https://git-scm.com/downloads).")
+    feed = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
     proc = subprocess.run(["git", *GIT_SAFE_CONFIG, *args], cwd=path, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, encoding="utf-8",
-                          errors="replace")
+                          **feed)
     if proc.returncode != 0:
-        first = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[0]
+        first = (decode_output(proc.stderr).strip().splitlines()
+                 or [f"exit status {proc.returncode}"])[0]
         raise DlpathError(f"git {args[0]}: {first}")
     return proc.stdout
 

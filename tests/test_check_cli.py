@@ -273,3 +273,73 @@ def test_help_fits_80_columns_and_shows_flags_without_a_type(runner, command):
     assert result.exit_code == 0
     assert "<bool>" not in result.stdout
     assert all(len(line) <= 80 for line in result.stdout.splitlines())
+
+
+def test_one_check_asks_git_each_question_once(fresh, runner, monkeypatch):
+    """A re-run of `check --no-commands` with nothing changed spawns seven git
+    processes, one per question (dlpath.gitstate), and nothing else: DVC's
+    answers are reused, no command runs. A module that asks git again on its
+    own shows up here as a count that grew."""
+    for who in ("AUTHOR", "COMMITTER"):  # git knows who commits: both idents are asked
+        monkeypatch.setenv(f"GIT_{who}_NAME", "Ada")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "ada@example.com")
+    assert invoke(runner, fresh, "--no-commands").exit_code == 1  # DVC asked, answers kept
+    spawned: list[list[str]] = []
+
+    class Recording(subprocess.Popen):
+        def __init__(self, args, *rest, **kwargs):
+            spawned.append([str(a) for a in args])
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", Recording)
+    again = invoke(runner, fresh, "--no-commands")
+    assert again.exit_code == 1
+    asked = [next(a for a in args[1:] if not a.startswith("-") and "=" not in a)
+             for args in spawned]
+    assert all(Path(args[0]).name == "git" for args in spawned), spawned
+    assert sorted(asked) == sorted(["rev-list", "for-each-ref", "cat-file", "ls-files",
+                                    "status", "var", "var"]), spawned
+
+
+def test_a_command_runs_in_an_app_with_that_command_only():
+    """`dlpath COMMAND` builds only that command's parameters (cli._app_for);
+    --help, --version and unknown commands get the whole app."""
+    from dlpath import cli
+
+    one = cli._app_for(["check", "--no-commands"])
+    assert [c.name for c in one.registered_commands] == ["check"]
+    assert one.registered_callback is cli.app.registered_callback
+    for args in ([], ["--help"], ["--version"], ["chek"], ["--debug", "check"]):
+        assert cli._app_for(args) is cli.app
+
+
+def test_a_kept_rendering_is_what_rendering_gives_and_never_outlives_a_change(
+        fresh, runner, monkeypatch):
+    """console.render_report keeps the report's text: an unchanged re-run
+    writes it as rendering would, and a change in the report or the console
+    renders afresh."""
+    from dlpath import console
+
+    def table() -> str:
+        result = invoke(runner, fresh, "--no-commands")
+        assert result.exit_code == 1, result.stderr
+        return result.stdout
+
+    monkeypatch.setattr(console.out, "width", 100)
+    first, again = table(), table()
+    with monkeypatch.context() as m:  # rendered directly, nothing kept or reused
+        m.setattr(console, "_render_memo", lambda *args: None)
+        direct = table()
+    assert first == again == direct
+    assert "│ problem-statement │ ✗ fail" in again
+
+    monkeypatch.setattr(console.out, "width", 70)  # the console changed
+    narrow = table()
+    rows = [line for line in narrow.splitlines() if line[:1] in "┏┃┡│└"]
+    assert narrow != again and rows and max(map(len, rows)) <= 70
+
+    (fresh / "PROBLEM.md").write_text(  # the report changed
+        "# Problem\nDigits on a watch.\n## Hypothesis\nint8 keeps accuracy.\n"
+        "## Experiment\nPTQ against QAT.\n## Result\nQAT wins by 2 points.\n")
+    changed = table()
+    assert "problem-statement │ ✓ pass" in changed and changed != narrow

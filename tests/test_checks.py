@@ -539,3 +539,46 @@ def test_evaluate_leaves_the_working_directory_as_it_found_it(mini, tmp_path, mo
     assert by_id(report)["fresh"].message == "the pipeline has never run (no dvc.lock)"
     assert by_id(report)["pushed"].status == "fail"  # DVC was opened and closed
     assert Path.cwd() == tmp_path
+
+
+def test_the_batched_git_answers_are_gits_own(mini, tmp_path):
+    """dlpath.gitstate answers each question as the git command it replaces."""
+    from dlpath.errors import DlpathError
+    from dlpath.gitstate import GitState
+
+    (mini / "params.yaml").write_text("n: 4\r\nacc: 0.8\n")  # universal newlines, as git show
+    (mini / "notes é.txt").write_text("untracked, not ignored\n")
+    (mini / "data").mkdir()
+    (mini / "data" / "ignored.bin").write_bytes(b"\xff\x00")
+    (mini / ".gitignore").write_text("/.dlpath/state.json*\n/data/\n")
+    git("commit", "-qam", "second", cwd=mini)
+    head = git("rev-parse", "HEAD", cwd=mini).stdout.strip()
+    git("update-ref", "refs/exps/ab/cdef/exp-1", head, cwd=mini)
+    state = GitState(mini)
+    assert state.available and state.head() == head
+    assert state.commit_count() == int(git("rev-list", "--count", "HEAD", cwd=mini).stdout)
+    assert state.first_commit() == git("rev-list", "--max-parents=0", "HEAD",
+                                       cwd=mini).stdout.split()[0]
+    assert state.tracked() == [p for p in git("ls-files", "-z", cwd=mini).stdout.split("\0")
+                               if p]
+    assert state.listed() == [p for p in git("ls-files", "-z", "-co", "--exclude-standard",
+                                             cwd=mini).stdout.split("\0") if p]
+    assert "notes é.txt" in state.listed() and "notes é.txt" not in state.tracked()
+    assert state.status() == git("status", "--porcelain", "--untracked-files=all",
+                                 cwd=mini).stdout.splitlines()
+    assert state.experiments() == [(head, "refs/exps/ab/cdef/exp-1")]
+    for rev in ("HEAD", state.first_commit(), head):
+        assert state.blob(rev, "params.yaml") == git("show", f"{rev}:params.yaml",
+                                                     cwd=mini).stdout
+    with pytest.raises(DlpathError):
+        state.blob(state.first_commit(), ".dlpath/project.json")  # not in that commit
+    with pytest.raises(DlpathError):
+        state.blob("HEAD", "stage.py/nothing")  # asked alone, missing too
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git("init", "-q", cwd=empty)
+    bare = GitState(empty)
+    assert bare.head() is None and bare.status() == []
+    with pytest.raises(DlpathError):
+        bare.commit_count()  # as `git rev-list --count HEAD` fails: no commit yet

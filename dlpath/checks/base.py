@@ -12,6 +12,7 @@ from typing import Any
 
 from dlpath import project
 from dlpath.fsutil import is_within
+from dlpath.gitstate import GitState
 
 PASS, FAIL, ERROR, SKIPPED = "pass", "fail", "error", "skipped"
 OUTPUT_LIMIT = 4000  # characters of a command's output kept in the report
@@ -58,8 +59,9 @@ class Context:
     #: the command cache's view of the files, kept until a command runs
     input_memo: dict[tuple[str, ...], list[Path]] = field(default_factory=dict)
     digest_memo: dict[Path, bytes] = field(default_factory=dict)
-    #: git's answers until a command runs (see :meth:`git`)
-    git_memo: dict[tuple[str, ...], str] = field(default_factory=dict)
+    #: git's answers, asked once until a command runs (dlpath.gitstate; the
+    #: evaluation shares it with its other parts)
+    gitstate: GitState = None  # type: ignore[assignment]
     #: files parsed during this evaluation (see checks.dvc._stages)
     parse_memo: dict[Any, Any] = field(default_factory=dict)
     #: DVC's answers (see checks.dvc), and whether they came from the last check
@@ -74,30 +76,19 @@ class Context:
     _stack: ExitStack = field(default_factory=ExitStack)
     _dvc: Any = None
 
+    def __post_init__(self) -> None:
+        if self.gitstate is None:
+            self.gitstate = GitState(self.root)
+
     # ------------------------------------------------------------- git
-    @cached_property
+    @property
     def has_git(self) -> bool:
-        from dlpath import vcs
-
-        return vcs.is_git_root(self.root) and vcs.git_available()
-
-    def git(self, *args: str) -> str:
-        """``git ARGS``'s output; each read-only query is asked once until a
-        command runs (:meth:`forget_files`): a check spawns no git twice."""
-        from dlpath import vcs
-
-        if args not in self.git_memo:
-            self.git_memo[args] = vcs.git_output(self.root, *args)
-        return self.git_memo[args]
-
-    @cached_property
-    def _git_files(self) -> list[str]:
-        return [p for p in self.git("ls-files", "-z").split("\0") if p]
+        return self.gitstate.available
 
     def git_tracked(self, rel: str) -> list[str]:
-        """Files git tracks at ``rel`` or under it (one ``git ls-files`` per evaluation)."""
+        """Files git tracks at ``rel`` or under it (one listing per evaluation)."""
         rel = rel.strip("/")
-        return [p for p in self._git_files if p == rel or p.startswith(rel + "/")]
+        return [p for p in self.gitstate.tracked() if p == rel or p.startswith(rel + "/")]
 
     # ------------------------------------------------------------- dvc
     @property
@@ -146,7 +137,7 @@ class Context:
     def forget_files(self) -> None:
         self.input_memo.clear()
         self.digest_memo.clear()
-        self.git_memo.clear()
+        self.gitstate.forget()
         self.parse_memo.clear()
 
     def inside(self, rel: str) -> Path | None:

@@ -40,8 +40,7 @@ def input_files(ctx: Context, inputs: list[str] | None) -> list[Path]:
         files = {p for pattern in inputs for p in ctx.root.glob(pattern)
                  if p.is_file() and is_within(p, ctx.root)}
     elif ctx.has_git:
-        listed = ctx.git("ls-files", "-z", "-co", "--exclude-standard").split("\0")
-        files = {ctx.path(p) for p in listed if p and ctx.path(p).is_file()}
+        files = {ctx.path(p) for p in ctx.gitstate.listed() if ctx.path(p).is_file()}
     else:
         files = {p for p in ctx.root.rglob("*") if p.is_file() and not any(
             part.startswith(".") or part == "__pycache__"

@@ -157,11 +157,9 @@ def dvc_outputs_versioned(ctx: Context) -> Outcome:
 
 
 def _stages(path: Path, memo: dict[Any, Any] | None = None) -> dict[str, Any]:
-    """The ``stages`` of a dvc.yaml; ``memo`` (one evaluation's) keeps each
-    file parsed once: every dvc_stage check reads the project's and the
-    reference's."""
-    import copy
-
+    """The ``stages`` of a dvc.yaml (read only: with ``memo``, one
+    evaluation's, every dvc_stage check gets the same parsed file: each reads
+    the project's and the reference's)."""
     from dlpath.fsutil import read_text_limited
 
     key = ("dvc.yaml stages", str(path), _stat_line(path))
@@ -172,7 +170,7 @@ def _stages(path: Path, memo: dict[Any, Any] | None = None) -> dict[str, Any]:
         if memo is None:
             return stages
         memo[key] = stages
-    return copy.deepcopy(memo[key])
+    return memo[key]
 
 
 def _paths(entries: Any) -> set[str]:

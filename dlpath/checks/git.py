@@ -15,7 +15,7 @@ def git_commits(ctx: Context, min: int) -> Outcome:  # noqa: A002 - rubric field
     if (missing := no_git(ctx)) is not None:
         return missing
     try:
-        count = int(ctx.git("rev-list", "--count", "HEAD")) - 1
+        count = ctx.gitstate.commit_count() - 1
     except Exception:
         count = -1
     if count >= min:
@@ -29,7 +29,7 @@ def _identity_first(ctx: Context) -> str | None:
     from dlpath import vcs
 
     try:
-        return vcs.identity_step(ctx.root)
+        return None if ctx.gitstate.has_identity() else vcs.IDENTITY_STEP
     except Exception:  # never let the advice break the check
         return None
 
@@ -37,7 +37,7 @@ def _identity_first(ctx: Context) -> str | None:
 def git_clean(ctx: Context) -> Outcome:
     if (missing := no_git(ctx)) is not None:
         return missing
-    status = ctx.git("status", "--porcelain", "--untracked-files=all").splitlines()
+    status = ctx.gitstate.status()
     if not status:
         return Outcome(PASS, "nothing uncommitted")
     shown = ", ".join(line[3:] for line in status[:5])
@@ -48,7 +48,7 @@ def git_clean(ctx: Context) -> Outcome:
 def git_tag(ctx: Context, pattern: str = "*") -> Outcome:
     if (missing := no_git(ctx)) is not None:
         return missing
-    tags = [t for t in ctx.git("tag", "--list").split() if fnmatch.fnmatch(t, pattern)]
+    tags = [t for t in ctx.gitstate.tags() if fnmatch.fnmatch(t, pattern)]
     if tags:
         return Outcome(PASS, f"tag {tags[0]}")
     return Outcome(FAIL, f"no tag matches {pattern}")
@@ -74,14 +74,12 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
     if (missing := no_git(ctx)) is not None:
         return missing
     try:
-        first = ctx.git("rev-list", "--max-parents=0", "HEAD").split()[0]
-        defaults = _flatten(load_yaml(ctx.git("show", f"{first}:params.yaml")) or {})
+        first = ctx.gitstate.first_commit()
+        defaults = _flatten(load_yaml(ctx.gitstate.blob(first, "params.yaml")) or {})
     except Exception:
         return Outcome(FAIL, "params.yaml is not in the first commit")
     candidates: list[tuple[str, str]] = []
-    refs = ctx.git("for-each-ref", "--format=%(objectname) %(refname)", "refs/exps")
-    for line in refs.splitlines():
-        sha, ref = line.split(" ", 1)
+    for sha, ref in ctx.gitstate.experiments():
         parts = ref.split("/")
         if len(parts) == 5 and parts[2] != "exec":  # refs/exps/<ab>/<baseline>/<name>
             candidates.append((f"experiment {parts[-1]}", sha))
@@ -92,7 +90,7 @@ def params_changed(ctx: Context, keys: list[str] | None = None,
             if sha == "WORKSPACE":
                 text = read_text_limited(ctx.path("params.yaml"))
             else:
-                text = ctx.git("show", f"{sha}:params.yaml")
+                text = ctx.gitstate.blob(sha, "params.yaml")
             changed = _changed(defaults, _flatten(load_yaml(text) or {}), keys)
         except Exception:
             continue
@@ -110,7 +108,7 @@ def uncommitted_params_note(ctx: Context) -> str:
     if not ctx.has_git:
         return ""
     try:
-        committed = _flatten(load_yaml(ctx.git("show", "HEAD:params.yaml")) or {})
+        committed = _flatten(load_yaml(ctx.gitstate.blob("HEAD", "params.yaml")) or {})
         current = _flatten(load_yaml(read_text_limited(ctx.path("params.yaml")))
                            or {})
     except Exception:  # no commit, no params.yaml, not YAML: nothing to say

@@ -48,7 +48,7 @@ def check(
         "(default: after_published)")] = None,
 ) -> None:
     """Check the project's milestones and say exactly what is missing."""
-    from dlpath import checker, console, grader
+    from dlpath import checker, console
     from dlpath.commands import results_document
     from dlpath.errors import UsageError
 
@@ -58,6 +58,8 @@ def check(
             raise UsageError("--commit needs --grade (a local check looks at your working "
                              "tree).")
         if grade:
+            from dlpath import grader
+
             report = grader.evaluate_commit(path, commit, milestone=milestone,
                                             run_commands=not no_commands)
         else:
