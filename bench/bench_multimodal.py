@@ -1,12 +1,15 @@
 """Benchmark the multimodal template's pipeline, printing one run's figures.
 
-    python bench/bench_multimodal.py [--keep]
+    python bench/bench_multimodal.py [--keep] [--stages]
 
 1. `dvc repro` of a fresh project (no learner code: baselines and the
    decision-level fusion). Budget: 60 s on an idle 2-core machine.
 2. `dvc repro` of a project holding the reference solution, from nothing
    (every stage: 3 seeds of each answerer, the dual encoder). Budget: 120 s.
 3. dlpath's probe on the reference (what every `dlpath check` of a goal pays).
+4. With ``--stages``: each stage again, alone (``python -m proj.STAGE``), in
+   the fresh and in the reference project, to see where the time goes (the
+   sum is the repro's time less DVC's own work).
 
 Each line gives wall seconds, the CPU seconds of the processes it started
 (user + system), the ratio of wall time to the budget, and the load average
@@ -30,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BUDGETS = {"fresh repro": 60.0, "reference repro": 120.0, "probe": 30.0}
+STAGES = ("generate", "baselines", "train", "contrastive", "evaluate")
 
 
 def children_cpu() -> float:
@@ -42,6 +46,9 @@ def timed(label: str, fn) -> None:
     fn()
     wall, cpu = time.perf_counter() - start, children_cpu() - cpu
     load = os.getloadavg()[0]
+    if label not in BUDGETS:
+        print(f"{label:24s} wall {wall:6.1f} s  cpu {cpu:6.1f} s  load {load:.1f}", flush=True)
+        return
     print(f"{label:16s} wall {wall:6.1f} s  cpu {cpu:6.1f} s  wall/budget "
           f"{wall / BUDGETS[label]:.2f}  cpu/budget {cpu / BUDGETS[label]:.2f}  load {load:.1f}",
           flush=True)
@@ -50,6 +57,8 @@ def timed(label: str, fn) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the projects")
+    parser.add_argument("--stages", action="store_true",
+                        help="then time each stage alone, in both projects")
     args = parser.parse_args()
 
     from dlpath import scaffold, solutions
@@ -79,6 +88,12 @@ def main() -> None:
                 f"print(m.measure(Path({str(reference)!r}), 1))")
         timed("probe", lambda: subprocess.run([sys.executable, "-c", code], cwd=reference,
                                               env=env, check=True, capture_output=True))
+        if args.stages:
+            for name, root in (("fresh", fresh), ("reference", reference)):
+                for stage in STAGES:
+                    timed(f"{name} {stage}", lambda root=root, stage=stage: subprocess.run(
+                        [*python, f"proj.{stage}"], cwd=root, env=env, check=True,
+                        capture_output=True))
     finally:
         if args.keep:
             print(f"projects kept in {work}")

@@ -11,13 +11,15 @@
   an edited metrics file and a world without held-out pairs fail.
 
 One fresh `dvc repro` and one reference `dvc repro` for the module; the
-shortcuts re-run a single stage in clones (with few epochs where the
-shortcut's failure is structural, not a matter of training longer)."""
+shortcuts re-run only the stages they change, in clones and in one process
+(with few epochs where the shortcut's failure is structural, not a matter of
+training longer), and run only the checks that must catch them."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -126,7 +128,7 @@ def test_learner_files_hold_the_reference_and_release_stubs():
 # ------------------------------------------------------------- fresh
 
 
-#: Fewer epochs than the template ships (train 14, contrastive 20), so that
+#: Fewer epochs than the template ships (train 10, contrastive 14), so that
 #: this module fits CI's budget: the reference's models are past 0.98
 #: validation accuracy by epoch 8 and its dual encoder past 0.94 recall@1 by
 #: epoch 12. bench/bench_multimodal.py runs the shipped params end to end.
@@ -305,13 +307,48 @@ def test_reference_passes_its_challenge_on_shifted_scenes(solved, tmp_path, monk
 def retrain(root: Path, *stages: str, **train: object) -> None:
     """Re-run stages after a planted change, with one seed (the shortcuts fail
     by construction, not for want of seeds; the probe measures as many seeds
-    as params.yaml says) and ``train`` params set first (fewer epochs)."""
+    as params.yaml says) and ``train`` params set first (fewer epochs).
+
+    The stages' ``main()`` run one after the other in one process (what
+    ``python -m`` of each would do, without paying PyTorch's import again)."""
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["seeds"] = 1
     params["train"].update(train)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    for stage in stages:
-        run([sys.executable, "-m", f"{PKG}.{stage}"], cwd=root)
+    mains = "; ".join(f"{stage}.main()" for stage in stages)
+    run([sys.executable, "-c", f"from {PKG} import {', '.join(stages)}; {mains}"], cwd=root)
+
+
+def evaluate_only(monkeypatch, root: Path, kinds: set[str], milestone) -> object:
+    """``checker.evaluate`` with only the checks of ``kinds`` run (the others
+    are reported skipped): a shortcut test asserts on the checks that must
+    catch its shortcut, and the rest of the milestone (its test commands, or
+    dlpath's probe) is proven by the fresh and reference tests above. Each
+    check left out is a PyTorch process (5-10 s of CPU) not started."""
+    from dlpath import checks
+
+    run_check = checks.run
+
+    def only(ctx, check):
+        if check.kind in kinds:
+            return run_check(ctx, check)
+        return checks.Outcome(checks.SKIPPED, "not run by this test")
+
+    monkeypatch.setattr(checks, "run", only)
+    return checker.evaluate(root, milestone=milestone, record=False)
+
+
+def measured_below(report, milestone: str, check: str, bar: float) -> str:
+    """The check fails, and what dlpath measured is below ``bar``. Its
+    message says "needs" when the project's own figure agrees with the
+    measurement; a one-seed model near chance can also land outside the
+    ``reported`` tolerance (0.06) by sampling noise alone (1000 test questions
+    against 2000 fresh ones), and the message then says the file is stale:
+    either way the measurement, which the message quotes, is what fails."""
+    told = measured_failure(report, milestone, check)
+    found = re.search(r"dlpath measured (?:[\w.]+ = )?(-?[0-9.]+(?:e-?[0-9]+)?)", told)
+    assert found and float(found.group(1)) < bar, told
+    return told
 
 
 def measured_failure(report, milestone: str, check: str) -> str:
@@ -347,23 +384,23 @@ def forward(self, images, questions):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("shortcut", ["decision-level ensemble", "question only"])
-def test_a_fusion_that_does_not_bind_fails(solved, tmp_path, shortcut):
+def test_a_fusion_that_does_not_bind_fails(solved, tmp_path, shortcut, monkeypatch):
     root = clone(solved[0], tmp_path)
     planted = DECISION_LEVEL if shortcut == "decision-level ensemble" else QUESTION_ONLY
     for name, source in planted.items():
         replace_function(root, f"{PKG}/fusion.py", name, source)
     retrain(root, "train", "evaluate", epochs=4)
-    report = checker.evaluate(root, milestone="binding", record=False)
-    told = measured_failure(report, "binding", "beats-decision-level")
-    assert "dlpath measured fused.margin_over_decision_level" in told and "needs" in told
+    report = evaluate_only(monkeypatch, root, {"probe"}, "binding")
+    told = measured_below(report, "binding", "beats-decision-level", 0.10)
+    assert "margin_over_decision_level" in told
     for check in ("colour-questions", "shape-questions"):
-        assert "needs >= 0.85" in measured_failure(report, "binding", check)
+        measured_below(report, "binding", check, 0.85)
     # retrain() kept one seed: a mean over one run is refused as well.
     assert "seeds.count = 1" in measured_failure(report, "binding", "three-seeds")
 
 
 @pytest.mark.slow
-def test_models_that_saw_the_test_or_compositional_split_fail(solved, tmp_path):
+def test_models_that_saw_the_test_or_compositional_split_fail(solved, tmp_path, monkeypatch):
     root = clone(solved[0], tmp_path)
     training = root / PKG / "training.py"
     line = '    train, val = load_split(DATA / "train.npz"), load_split(DATA / "val.npz")\n'
@@ -375,7 +412,7 @@ def test_models_that_saw_the_test_or_compositional_split_fail(solved, tmp_path):
         '    extra = [load_split(DATA / f"{s}.npz") for s in ("test", "compositional")]\n'
         '    train = {k: np.concatenate([train[k], *(e[k] for e in extra)]) for k in train}\n')))
     retrain(root, "train", "evaluate", epochs=2)
-    report = checker.evaluate(root, milestone=["binding", "compositional"], record=False)
+    report = evaluate_only(monkeypatch, root, {"probe"}, ["binding", "compositional"])
     assert "dlpath measured leak.test_examples" in measured_failure(
         report, "binding", "test-split-unseen")
     measured_failure(report, "binding", "trained-on-train")
@@ -407,10 +444,10 @@ def info_nce(image_emb, text_emb, logit_scale):
 
 
 @pytest.mark.slow
-def test_a_one_directional_info_nce_fails_retrieval(solved, tmp_path):
+def test_a_one_directional_info_nce_fails_retrieval(solved, tmp_path, monkeypatch):
     root = clone(solved[0], tmp_path)
     replace_function(root, f"{PKG}/contrastive.py", "info_nce", ONE_DIRECTION)
-    report = checker.evaluate(root, milestone="retrieval", record=False)
+    report = evaluate_only(monkeypatch, root, {"command", "package_tests"}, "retrieval")
     measured_failure(report, "retrieval", "contrastive-tests")
     measured_failure(report, "retrieval", "contrastive-hidden-tests")
 
@@ -419,7 +456,7 @@ def test_a_one_directional_info_nce_fails_retrieval(solved, tmp_path):
 def test_train_runs_under_torchrun(solved, tmp_path):
     root = clone(solved[0], tmp_path)
     params = yaml.safe_load((root / "params.yaml").read_text())
-    params["seeds"], params["train"]["epochs"] = 1, 2
+    params["seeds"], params["train"]["epochs"] = 1, 1
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
          "-m", f"{PKG}.train"], cwd=root)

@@ -4,6 +4,8 @@ The image-only model never reads the question, the text-only model never
 sees the image. How well they do tells you how much of the task one modality
 answers on its own; ``models.decision_level`` combines their answers (stage
 `evaluate`), and your fusion (stage `train`) has to beat that combination.
+Each is trained with its own settings (params.yaml, ``baselines``): the
+text-only model learns in a few epochs all that a question alone tells.
 
 Runs on one process, or on several under torchrun (DistributedDataParallel):
 ``torchrun --nproc_per_node=2 -m {{ cookiecutter._package_name }}.baselines``.
@@ -24,7 +26,8 @@ def main() -> None:
     dist = init_distributed()
     fresh_folder(FOLDER, dist)
     for name, (model_class, inputs) in BASELINES.items():
-        rows = train_seeds(name, model_class, inputs, params, dist, FOLDER)
+        rows = train_seeds(name, model_class, inputs, params, params["baselines"][name], dist,
+                           FOLDER)
         if dist.is_main:
             write_json(f"metrics/{name}.json", summary(rows, dist, []))
     shutdown_distributed(dist)

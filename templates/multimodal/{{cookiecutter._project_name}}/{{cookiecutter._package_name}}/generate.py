@@ -23,8 +23,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .common import load_params, save_split, write_json  # noqa: E402
 from .runs import one_process  # noqa: E402
+from .stage import load_params, write_json  # noqa: E402
 from .world import (  # noqa: E402
     ANSWERS,
     SPLITS,
@@ -54,6 +54,14 @@ def examples_figure(data: dict[str, dict[str, np.ndarray]], path: Path, n: int =
     plt.close(fig)
 
 
+def save_split(path: str, arrays: dict[str, np.ndarray]) -> None:
+    """One split as ``common.load_split`` reads it. Written here with NumPy
+    alone: this stage never imports PyTorch (``common`` does), which saves
+    seconds on every run."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+
+
 def main() -> None:
     one_process("generate")
     params = load_params()
@@ -64,7 +72,7 @@ def main() -> None:
         raise SystemExit(f"params.yaml: {exc}") from None
     data = {split: make_split(split, params["seed"], cfg) for split in SPLITS}
     for split, arrays in data.items():
-        save_split(f"data/generated/{split}.npz", **arrays)
+        save_split(f"data/generated/{split}.npz", arrays)
         print(f"{split}: {len(arrays['y'])} image-question-answer-caption examples")
     examples_figure(data, Path("figures/examples.png"))
     distance, a, b = closest_shapes(int(cfg["cell"]))

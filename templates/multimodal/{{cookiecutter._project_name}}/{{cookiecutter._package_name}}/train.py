@@ -32,7 +32,8 @@ def main() -> None:
     todo: list[str] = []
     rows: list[dict] = []
     with learner_code(todo):
-        rows = train_seeds("fused", BindingFusion, ("x", "questions"), params, dist, FOLDER)
+        rows = train_seeds("fused", BindingFusion, ("x", "questions"), params, params["train"],
+                           dist, FOLDER)
     if dist.is_main:
         if todo:
             placeholder_record("fused_seed0", todo)

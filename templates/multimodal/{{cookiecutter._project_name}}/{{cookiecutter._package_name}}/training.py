@@ -41,12 +41,13 @@ def fresh_folder(folder: str | Path, dist: Dist) -> None:
 
 
 def train_seeds(name: str, make_model: Callable[[dict[str, Any]], nn.Module],
-                inputs: tuple[str, ...], params: dict[str, Any], dist: Dist,
-                folder: str | Path) -> list[dict[str, float]]:
+                inputs: tuple[str, ...], params: dict[str, Any], train_cfg: dict[str, Any],
+                dist: Dist, folder: str | Path) -> list[dict[str, float]]:
     """Train ``make_model(cfg)`` on the arrays ``inputs`` of the train split,
-    once per seed, choosing each run's epoch on the validation split; save
+    once per seed, with ``train_cfg`` (epochs, lr, batch_size: a section of
+    params.yaml), choosing each run's epoch on the validation split; save
     ``<folder>/<name>_seed<k>.pt``. Returns one summary per seed."""
-    cfg, train_cfg = model_config(params), params["train"]
+    cfg = model_config(params)
     train, val = load_split(DATA / "train.npz"), load_split(DATA / "val.npz")
     train_set = tensors(*(train[k] for k in inputs), train["y"])
     val_set = tensors(*(val[k] for k in inputs), val["y"])
