@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import load_params, write_json
-from .fit import Recipe, accuracy, mean_sd, train
+from .fit import Recipe, accuracy, mean_sd, train, warm_up
 from .gap import domain_auc
 from .generate import render_many, usable_factors
 from .parallel import limit_threads, run_all
@@ -80,7 +80,7 @@ def main() -> None:
     data = render_many({n: settings[n] for n in unique}, abl["n"], params["seed"], workers)
     data = {n: data[same[n]] for n in names}
     jobs = [(data[n]["x"], data[n]["y"], recipe, s) for n in unique for s in seeds]
-    models = run_all(_fit, jobs, workers)
+    models = run_all(_fit, jobs, workers, warm_up=warm_up)
     dev_x, dev_y = dev()
     acc = {n: [accuracy(models[i * len(seeds) + j], dev_x, dev_y) for j in range(len(seeds))]
            for i, n in enumerate(unique)}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import load_params, write_json
-from .fit import Recipe, accuracy, mean_sd, train
+from .fit import Recipe, accuracy, mean_sd, train, warm_up
 from .parallel import limit_threads, run_all
 from .real import locked_test, pool
 
@@ -45,7 +45,7 @@ def main() -> None:
             idx = few_shot_indices(pool_y, k, seed)
             jobs.append((pool_x[idx], pool_y[idx], recipe, seed))
             keys.append(k)
-    models = run_all(_fit, jobs, params.get("workers", 1))
+    models = run_all(_fit, jobs, params.get("workers", 1), warm_up=warm_up)
     by_size: dict[int, list[float]] = {k: [] for k in sizes}
     for k, state in zip(keys, models, strict=True):
         by_size[k].append(accuracy(state, test_x, test_y))

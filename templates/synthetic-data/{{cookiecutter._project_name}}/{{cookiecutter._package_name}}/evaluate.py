@@ -21,7 +21,7 @@ import numpy as np
 
 from .baselines import few_shot_indices
 from .common import load_params, write_csv, write_json
-from .fit import Recipe, accuracy, load, mean_sd, predict, train
+from .fit import Recipe, accuracy, load, mean_sd, predict, train, warm_up
 from .parallel import limit_threads, run_all
 from .real import dev, locked_test, pool
 
@@ -63,7 +63,7 @@ def main() -> None:
     picks = [few_shot_indices(pool_y, cfg["per_class"], s) for s in seeds]
     tuned = run_all(_finetune, [(m, pool_x[i], pool_y[i], recipe, s)
                                 for m, i, s in zip(models, picks, seeds, strict=True)],
-                    params.get("workers", 1))
+                    params.get("workers", 1), warm_up=warm_up)
     tuned_acc = mean_sd([accuracy(m, test_x, test_y) for m in tuned])
     alone = baselines["few_shot"].get(str(10 * cfg["per_class"]))
 

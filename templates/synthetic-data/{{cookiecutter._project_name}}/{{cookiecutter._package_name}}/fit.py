@@ -36,14 +36,13 @@ class Recipe:
         return cls(**{**fields, **changes})
 
 
-def _warm_up() -> None:
-    """Load what PyTorch's optimisers load on first use (about 2 CPU seconds),
-    once, when this module is imported: the worker processes ``parallel.run_all``
-    forks afterwards inherit it instead of each paying it again."""
+def warm_up() -> None:
+    """Load what PyTorch's optimisers load on first use (about 1.5 CPU
+    seconds). Stages that train on several processes pass it to
+    ``parallel.run_all``, which runs it once before the workers fork, so they
+    inherit it instead of each paying it again; a process that only predicts
+    (dlpath's probe) never pays it."""
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-
-
-_warm_up()
 
 
 def make_model(channels: int) -> nn.Module:

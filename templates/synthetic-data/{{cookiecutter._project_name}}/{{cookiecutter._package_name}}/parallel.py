@@ -34,14 +34,20 @@ def _one_thread() -> None:
     limit_threads(1)
 
 
-def run_all(fn: Callable[..., T], jobs: Iterable[tuple[Any, ...]], workers: int) -> list[T]:
-    """``[fn(*job) for job in jobs]``, on up to ``workers`` processes."""
+def run_all(fn: Callable[..., T], jobs: Iterable[tuple[Any, ...]], workers: int, *,
+            warm_up: Callable[[], object] | None = None) -> list[T]:
+    """``[fn(*job) for job in jobs]``, on up to ``workers`` processes.
+    ``warm_up`` runs once in this process before the workers fork, so that
+    they inherit what it loads (see fit.warm_up)."""
     jobs = list(jobs)
     if workers <= 1 or len(jobs) <= 1 or torch.cuda.is_available():
         return [fn(*job) for job in jobs]
     # fork is quick and safe here on Linux (nothing has started threads yet);
     # elsewhere spawn is the only safe choice.
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    fork = sys.platform == "linux"
+    if fork and warm_up is not None:
+        warm_up()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context,
                              initializer=_one_thread) as pool:
         futures = [pool.submit(fn, *job) for job in jobs]

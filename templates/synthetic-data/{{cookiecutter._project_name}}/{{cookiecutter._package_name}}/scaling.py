@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .common import load_params, load_split, write_csv, write_json
-from .fit import Recipe, accuracy, mean_sd, train
+from .fit import Recipe, accuracy, mean_sd, train, warm_up
 from .parallel import limit_threads, run_all
 from .plots import plot_lines
 from .real import dev
@@ -33,7 +33,7 @@ def main() -> None:
     sizes = sorted(s for s in params["scaling"]["sizes"] if s < len(tr["y"]))
     order = np.random.default_rng(params["seed"]).permutation(len(tr["y"]))
     jobs = [(tr["x"][order[:n]], tr["y"][order[:n]], recipe, s) for n in sizes for s in seeds]
-    models = run_all(_fit, jobs, params.get("workers", 1))
+    models = run_all(_fit, jobs, params.get("workers", 1), warm_up=warm_up)
     dev_x, dev_y = dev()
     full = json.loads(Path("metrics/train.json").read_text(encoding="utf-8"))["dev_acc"]
     rows = []

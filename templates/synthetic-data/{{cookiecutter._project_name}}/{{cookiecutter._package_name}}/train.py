@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .common import load_params, load_split, save_torch, write_json
-from .fit import Recipe, accuracy, mean_sd, train
+from .fit import Recipe, accuracy, mean_sd, train, warm_up
 from .parallel import limit_threads, run_all
 from .real import dev, real_copies
 
@@ -56,8 +56,9 @@ def main() -> None:
     # The same trainings on the uncurated data, once there is a curation to
     # judge (until curate.py is written, both datasets are the same renders).
     curating = "not_implemented" not in curation
-    uncurated = [(raw["x"], raw["y"], recipe, s, None, "", False, 0) for s in seeds]
-    results = run_all(_fit, curated + (uncurated if curating else []), params.get("workers", 1))
+    uncurated = [(raw["x"], raw["y"], recipe, s, None, "", False, 0)
+                 for s in (seeds if curating else [])]
+    results = run_all(_fit, curated + uncurated, params.get("workers", 1), warm_up=warm_up)
     models, curves = zip(*results[:len(seeds)], strict=True)
     for i, state in enumerate(models):  # model{i}.pt was trained with seed + i
         save_torch(state, f"models/synthetic/model{i}.pt")
