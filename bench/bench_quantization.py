@@ -8,7 +8,7 @@ over the learner files, and its stages run in order (prepare, train, ptq,
 qat, prune, export, latency: the commands in dvc.yaml), then dlpath's probe
 on fresh data. Prints, per seed and as mean/min/max: the naive PTQ drop, your
 (reference) PTQ and QAT drops, the int8 batch-1 and batch-64 latency ratios,
-the pruned model's accuracy drop and batch-1 latency ratio, and ONNX
+the pruned model's accuracy drop and batch-1 and batch-64 latency ratios, and ONNX
 Runtime's agreement with PyTorch's int8 model; and the challenge (the
 shifted images `dlpath challenge` draws): fp32 and int8 accuracy there, and
 the points int8 loses to fp32 on them.
@@ -93,6 +93,7 @@ def main() -> None:
             "int8_b1": fresh["int8.latency_ratio_b1"], "int8_b64": fresh["int8.latency_ratio_b64"],
             "pruned_drop": fresh["pruned.accuracy_drop"],
             "pruned_b1": fresh["pruned.latency_ratio_b1"],
+            "pruned_b64": fresh["pruned.latency_ratio_b64"],
             "onnx_agreement": fresh["onnx.agreement"],
             "onnx_max_logit_error": fresh["onnx.max_logit_error"],
             "fp32_acc": fresh["fp32.accuracy"], "int8_acc": fresh["int8.accuracy"],

@@ -40,6 +40,7 @@ from tests.template_helpers import (
     read_metrics,
     replace_function,
     solve,
+    untimed_failures,
 )
 
 TEMPLATE = "quantization"
@@ -98,6 +99,8 @@ def test_rubric_orders_the_ladder_and_rests_outcomes_on_probes():
     assert by_id["qat"]["int8-size"].args["value"] == MAX_SIZE_RATIO
     assert by_id["latency-study"]["batch-1"].args["key"] == "int8.latency_ratio_b1"
     assert by_id["structured-pruning"]["pruned-latency"].args["value"] <= 0.7
+    assert by_id["structured-pruning"]["pruned-latency"].args["key"] == \
+        "pruned.latency_ratio_b64"
     assert by_id["edge-ready"]["agreement"].args["value"] >= 0.99
     for m in milestones:
         assert all(c.hint for c in m.checks)
@@ -182,8 +185,10 @@ def test_fresh_project_tests_and_ruff_pass(fresh):
 
 @pytest.mark.slow
 def test_reference_passes_every_milestone_hidden_checks_included(solved_report):
-    failing = [(c.milestone, c.id, c.message) for c in solved_report.all_checks
-               if c.milestone in GOALS and c.status != "pass"]
+    """Every check passes; the latency ones must show a measurement (whether
+    a timed ratio clears its bar is bench/bench_quantization.py's to say)."""
+    failing = [name for name in untimed_failures(solved_report, TEMPLATE)
+               if name.split("/")[0] in GOALS]
     assert failing == []
     hidden = [c for c in solved_report.all_checks if c.milestone in GOALS and not c.visible]
     assert len(hidden) >= 6
