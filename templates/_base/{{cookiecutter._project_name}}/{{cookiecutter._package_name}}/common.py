@@ -42,7 +42,14 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 # Re-exported: every stage reads its params and writes its metrics through common.
-from .stage import learner_code, load_params, write_csv, write_json  # noqa: F401
+from .stage import (  # noqa: F401
+    learner_code,
+    load_params,
+    load_split,
+    save_split,
+    write_csv,
+    write_json,
+)
 
 # cuBLAS needs this before its first call to have deterministic matrix
 # products on CUDA (see `deterministic`); it only reserves a little workspace.
@@ -191,17 +198,6 @@ def shutdown_distributed(dist: Dist) -> None:
 def unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
-
-
-def save_split(path: str | Path, x: np.ndarray, y: np.ndarray, **extra: np.ndarray) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, x=x, y=y, **extra)
-
-
-def load_split(path: str | Path) -> dict[str, np.ndarray]:
-    with np.load(path) as data:
-        return {key: data[key] for key in data.files}
 
 
 def tensors(*arrays: np.ndarray) -> TensorDataset:

@@ -1,7 +1,7 @@
 """Stage `prepare`: train/val/test splits of scikit-learn's bundled digits."""
 
-from .common import load_params, save_split
 from .data import digits, split
+from .stage import load_params, save_split
 
 
 def main() -> None:

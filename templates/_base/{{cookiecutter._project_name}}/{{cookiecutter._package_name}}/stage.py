@@ -2,9 +2,10 @@
 groundwork import this alone and start in a fraction of a second): read
 ``params.yaml``, run the learner's code (``learner_code``: a stub's
 NotImplementedError is noted, the block skipped, and the stage still
-succeeds) and write metrics as JSON or CSV.
+succeeds), write metrics as JSON or CSV, and save or load a data split as
+NumPy arrays (``save_split``, ``load_split``).
 
-``common`` re-exports all four, so a stage that already imports common
+``common`` re-exports them all, so a stage that already imports common
 need not import this too.
 """
 
@@ -57,3 +58,20 @@ def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def save_split(path: str | Path, x, y, **extra) -> None:
+    """Arrays ``x``, ``y`` (and any ``extra``) in one compressed ``.npz``."""
+    import numpy as np
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, x=x, y=y, **extra)
+
+
+def load_split(path: str | Path) -> dict:
+    """Every array of a ``.npz`` written by ``save_split``, by name."""
+    import numpy as np
+
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}

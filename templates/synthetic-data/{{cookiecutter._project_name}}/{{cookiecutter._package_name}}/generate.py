@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import learner_code, load_params, save_split, write_json
 from .glyphs import STYLES, colourise, draw, ink_of, to_digits_format
 from .parallel import limit_threads, run_all
 from .randomise import affine, elastic, randomise, stroke
+from .stage import learner_code, load_params, save_split, write_json
 
 PREVIEW = 200  # renders kept (32x32 RGB) for the dataset card's pictures
 CHUNK = 250  # digits per job

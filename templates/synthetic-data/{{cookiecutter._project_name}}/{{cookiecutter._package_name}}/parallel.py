@@ -9,12 +9,12 @@ workers, so a run is the same on 1 or 8 cores.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-import torch
 from threadpoolctl import threadpool_limits
 
 T = TypeVar("T")
@@ -24,10 +24,24 @@ _LIMITS: list = []
 def limit_threads(threads: int | None) -> None:
     """At most ``threads`` CPU threads for PyTorch and for the BLAS/OpenMP
     libraries under NumPy and scikit-learn (on small problems extra threads
-    only wait for each other, and on a busy machine they thrash)."""
+    only wait for each other, and on a busy machine they thrash).
+
+    Stages that never train (``generate``) do not import PyTorch at all (it
+    costs a stage about 2 s): if it is not loaded yet, the limit waits in
+    OMP_NUM_THREADS, which PyTorch reads when it loads."""
     if threads:
-        torch.set_num_threads(int(threads))
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_num_threads(int(threads))
+        os.environ["OMP_NUM_THREADS"] = str(int(threads))
         _LIMITS.append(threadpool_limits(int(threads)))
+
+
+def _on_gpu() -> bool:
+    """Whether this process trains on a CUDA GPU (never, if it has not even
+    loaded PyTorch: its jobs are NumPy work)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.cuda.is_available()
 
 
 def _one_thread() -> None:
@@ -40,7 +54,7 @@ def run_all(fn: Callable[..., T], jobs: Iterable[tuple[Any, ...]], workers: int,
     ``warm_up`` runs once in this process before the workers fork, so that
     they inherit what it loads (see fit.warm_up)."""
     jobs = list(jobs)
-    if workers <= 1 or len(jobs) <= 1 or torch.cuda.is_available():
+    if workers <= 1 or len(jobs) <= 1 or _on_gpu():
         return [fn(*job) for job in jobs]
     # fork is quick and safe here on Linux (nothing has started threads yet);
     # elsewhere spawn is the only safe choice.

@@ -27,12 +27,12 @@ its own copy of this split.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import sys
 from functools import cache
+from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.neighbors import NearestNeighbors
 
 SPLIT_SEED = 1797
 DEV_PER_CLASS = 30
@@ -62,6 +62,22 @@ class LockError(SystemExit):
 
 @cache
 def _digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits: (images as ink counts 0..16, labels).
+
+    Read from the file scikit-learn ships (``sklearn/datasets/data``) without
+    importing scikit-learn, which would cost the stages that need nothing
+    else from it about 1.5 s each; ``load_digits`` if the file is not where
+    it is expected. The splits' digests check what was read either way."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is not None and spec.origin:
+        file = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+        if file.is_file():
+            table = np.loadtxt(file, delimiter=",")
+            if table.shape == (1797, 65):
+                return (table[:, :-1].reshape(-1, 8, 8).astype(np.uint8),
+                        table[:, -1].astype(np.int64))
+    from sklearn.datasets import load_digits
+
     bunch = load_digits()
     return bunch.images.astype(np.uint8), bunch.target.astype(np.int64)
 
@@ -124,6 +140,8 @@ def locked_test() -> tuple[np.ndarray, np.ndarray]:
 
 def real_copies(x: np.ndarray, radius: float = COPY_RADIUS) -> dict[str, int]:
     """How many images of ``x`` are (near) copies of a real digit, per split."""
+    from sklearn.neighbors import NearestNeighbors
+
     counts, _ = _digits()
     flat = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
     found = {}

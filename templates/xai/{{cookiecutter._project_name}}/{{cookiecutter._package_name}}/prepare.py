@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import markers
-from .common import load_params, save_split
 from .data import digits, split
+from .stage import load_params, save_split
 
 
 def main() -> None:
