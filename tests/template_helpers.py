@@ -30,15 +30,20 @@ from tests.conftest import dvc, make_project, run
 PKG = "proj"  # the package of a project named "proj"
 
 
-def reproduce(template: str, tmp_path_factory) -> tuple[Path, float]:
-    """Generate the template's project and run its pipeline; (root, seconds).
-    The seconds are printed, never asserted: repro times live in bench/."""
-    root = make_project(template, tmp_path_factory.mktemp(template))
+def timed_repro(root: Path, label: str) -> float:
+    """``dvc repro`` in ``root``; the seconds it took, printed under ``label``
+    and never asserted: repro times live in bench/."""
     start = time.perf_counter()
     dvc("repro", cwd=root)
     seconds = time.perf_counter() - start
-    print(f"\n{template}: dvc repro took {seconds:.1f} s")
-    return root, seconds
+    print(f"\n{label}: dvc repro took {seconds:.1f} s")
+    return seconds
+
+
+def reproduce(template: str, tmp_path_factory) -> tuple[Path, float]:
+    """Generate the template's project and run its pipeline; (root, seconds)."""
+    root = make_project(template, tmp_path_factory.mktemp(template))
+    return root, timed_repro(root, template)
 
 
 # ------------------------------------------------- projects built once a session
@@ -91,9 +96,7 @@ def _build(template: str, state: str, shared: Path) -> Path:
         else:
             root = clone(_build(template, "fresh", shared), where)
             solve(root)
-        start = time.perf_counter()
-        dvc("repro", cwd=root)
-        print(f"\n{template} ({state}): dvc repro took {time.perf_counter() - start:.1f} s")
+        timed_repro(root, f"{template} ({state})")
         done.write_text(str(root))
         return root
 

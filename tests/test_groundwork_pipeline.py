@@ -7,7 +7,6 @@ or a planted shortcut fails the milestone."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -20,6 +19,7 @@ from tests.template_helpers import (
     replace_function,
     reproduce,
     solve,
+    timed_repro,
 )
 
 pytestmark = pytest.mark.slow
@@ -35,10 +35,7 @@ def fresh(tmp_path_factory):
 def solved(fresh, tmp_path_factory):
     root = clone(fresh, tmp_path_factory.mktemp("gw-solved"))
     solve(root)
-    start = time.perf_counter()
-    dvc("repro", cwd=root)
-    seconds = time.perf_counter() - start
-    print(f"\ngroundwork, reference solution: dvc repro took {seconds:.1f} s")
+    timed_repro(root, "groundwork, reference solution")
     return root
 
 
