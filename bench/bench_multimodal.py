@@ -20,14 +20,12 @@ itself grows with contention, so compare ratios measured in the same run.
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import bench_env, load, repro, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,21 +34,12 @@ BUDGETS = {"fresh repro": 60.0, "reference repro": 120.0, "probe": 30.0}
 STAGES = ("generate", "baselines", "train", "contrastive", "evaluate")
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed(label: str, fn) -> None:
-    cpu, start = children_cpu(), time.perf_counter()
-    fn()
-    wall, cpu = time.perf_counter() - start, children_cpu() - cpu
-    load = os.getloadavg()[0]
+def report(label: str, wall: float, cpu: float) -> None:
     if label not in BUDGETS:
-        print(f"{label:24s} wall {wall:6.1f} s  cpu {cpu:6.1f} s  load {load:.1f}", flush=True)
+        print(f"{label:24s} wall {wall:6.1f} s  cpu {cpu:6.1f} s  load {load():.1f}", flush=True)
         return
     print(f"{label:16s} wall {wall:6.1f} s  cpu {cpu:6.1f} s  wall/budget "
-          f"{wall / BUDGETS[label]:.2f}  cpu/budget {cpu / BUDGETS[label]:.2f}  load {load:.1f}",
+          f"{wall / BUDGETS[label]:.2f}  cpu/budget {cpu / BUDGETS[label]:.2f}  load {load():.1f}",
           flush=True)
 
 
@@ -65,35 +54,26 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="dlpath-bench-mm-"))
     # `python` in the stages' commands is this interpreter, as in a learner's venv.
-    env = {**os.environ, "HOME": str(work / "home"), "DVC_NO_ANALYTICS": "1",
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
-    (work / "home").mkdir()
-    python = [sys.executable, "-m"]
-
-    def repro(root: Path) -> None:
-        subprocess.run([*python, "dvc", "repro"], cwd=root, env=env, check=True,
-                       capture_output=True)
+    env = bench_env(work / "home")
 
     try:
         fresh = scaffold.create_project("multimodal", "proj", work / "fresh").path
         reference = scaffold.create_project("multimodal", "proj", work / "reference").path
         solutions.apply_reference(reference)
-        timed("fresh repro", lambda: repro(fresh))
-        timed("reference repro", lambda: repro(reference))
+        report("fresh repro", *repro(fresh, env))
+        report("reference repro", *repro(reference, env))
         probe = ROOT / "templates" / "multimodal" / "hidden" / "probe.py"
         code = ("import importlib.util, sys; from pathlib import Path; "
                 f"spec = importlib.util.spec_from_file_location('p', {str(probe)!r}); "
                 "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
                 f"sys.path.append({str(reference)!r}); "
                 f"print(m.measure(Path({str(reference)!r}), 1))")
-        timed("probe", lambda: subprocess.run([sys.executable, "-c", code], cwd=reference,
-                                              env=env, check=True, capture_output=True))
+        report("probe", *timed([sys.executable, "-c", code], reference, env)[:2])
         if args.stages:
             for name, root in (("fresh", fresh), ("reference", reference)):
                 for stage in STAGES:
-                    timed(f"{name} {stage}", lambda root=root, stage=stage: subprocess.run(
-                        [*python, f"proj.{stage}"], cwd=root, env=env, check=True,
-                        capture_output=True))
+                    report(f"{name} {stage}",
+                           *timed([sys.executable, "-m", f"proj.{stage}"], root, env)[:2])
     finally:
         if args.keep:
             print(f"projects kept in {work}")

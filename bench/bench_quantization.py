@@ -25,13 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import bench_env, load, repro, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("prepare", "train", "ptq", "qat", "prune", "export", "latency")
@@ -47,13 +46,8 @@ def make(where: Path, seed: int, solved: bool) -> Path:
 
 
 def run_stages(root: Path, env: dict) -> dict[str, float]:
-    times = {}
-    for stage in STAGES:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", f"proj.{stage}"], cwd=root, env=env, check=True,
-                       capture_output=True)
-        times[stage] = time.perf_counter() - start
-    return times
+    return {stage: timed([sys.executable, "-m", f"proj.{stage}"], root, env)[0]
+            for stage in STAGES}
 
 
 def probe(root: Path, seed: int, challenge: bool = False) -> dict:
@@ -69,10 +63,7 @@ def main() -> None:
     parser.add_argument("--repro", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dlpath-bench-quant-"))
-    env = {**os.environ, "HOME": str(work), "DLPATH_HOME": str(work / "dlpath"),
-           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "B", "GIT_AUTHOR_EMAIL": "b@example.com",
-           "GIT_COMMITTER_NAME": "B", "GIT_COMMITTER_EMAIL": "b@example.com",
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    env = bench_env(work)
     os.environ.update({k: env[k] for k in ("HOME", "DLPATH_HOME", "DVC_NO_ANALYTICS")})
     rows = []
     for seed in args.seeds:
@@ -103,7 +94,7 @@ def main() -> None:
             "stage_s": round(sum(stage_times.values()), 1)})
         print(json.dumps(rows[-1]), flush=True)
     if rows:
-        print(f"over seeds {args.seeds} (load average {os.getloadavg()[0]:.1f}):")
+        print(f"over seeds {args.seeds} (load average {load():.1f}):")
     for k in [k for k in rows[0] if k != "seed"] if rows else []:
         values = [r[k] for r in rows]
         print(f"  {k:<22} mean {statistics.mean(values):8.3f}  min {min(values):8.3f}  "
@@ -111,17 +102,12 @@ def main() -> None:
     if args.repro:
         for solved in (False, True):
             root = make(work / f"repro{int(solved)}", 42, solved)
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            start = time.perf_counter()
-            subprocess.run(["dvc", "repro"], cwd=root, env=env, check=True, capture_output=True)
-            wall = time.perf_counter() - start
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            wall, cpu = repro(root, env)
             label = "reference" if solved else "fresh"
             # CPU seconds are what the run costs on an idle machine (the stages
             # run one thread each, one after the other); wall time adds waiting.
             print(f"dvc repro, {label}: {wall:.1f} s wall, {cpu:.1f} s CPU "
-                  f"(load average {os.getloadavg()[0]:.1f})")
+                  f"(load average {load():.1f})")
 
 
 if __name__ == "__main__":

@@ -21,37 +21,25 @@ DVC set up) whose `dvc repro` is timed as a learner runs it: DVC's own work
 from __future__ import annotations
 
 import argparse
-import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
+from _timing import bench_env, load, repro, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run_pipeline(root: Path, env: dict[str, str]) -> list[tuple[str, float, float]]:
     stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
     rows = []
     for name, stage in stages.items():
-        cpu, start = children_cpu(), time.perf_counter()
-        done = subprocess.run(stage["cmd"], shell=True, cwd=root, env=env, capture_output=True,
-                              text=True)
-        if done.returncode:
-            raise SystemExit(f"stage {name} failed:\n{done.stderr[-2000:]}")
-        rows.append((name, time.perf_counter() - start, children_cpu() - cpu))
-        said = [line for line in done.stdout.splitlines() if line.strip()]
-        print(f"  ... {name}: {rows[-1][1]:.1f} s wall, {rows[-1][2]:.1f} s cpu"
+        wall, cpu, out = timed(stage["cmd"], root, env)
+        rows.append((name, wall, cpu))
+        said = [line for line in out.splitlines() if line.strip()]
+        print(f"  ... {name}: {wall:.1f} s wall, {cpu:.1f} s cpu"
               f"{': ' + said[-1] if said else ''}", flush=True)
     return rows
 
@@ -64,8 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     from dlpath import scaffold, solutions
 
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1",
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    env = bench_env()
     totals = {}
     with tempfile.TemporaryDirectory() as tmp:
         for state in ("fresh", "reference"):
@@ -76,13 +63,9 @@ def main() -> None:
             if state == "reference":
                 solutions.apply_reference(root)
             if args.repro:
-                cpu, start = children_cpu(), time.perf_counter()
-                subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=root, env=env,
-                               check=True, capture_output=True)
-                totals[state] = time.perf_counter() - start
-                print(f"dvc repro, {state}: {totals[state]:.1f} s wall, "
-                      f"{children_cpu() - cpu:.1f} s CPU (load average "
-                      f"{os.getloadavg()[0]:.1f})", flush=True)
+                totals[state], cpu = repro(root, env)
+                print(f"dvc repro, {state}: {totals[state]:.1f} s wall, {cpu:.1f} s CPU "
+                      f"(load average {load():.1f})", flush=True)
                 continue
             rows = run_pipeline(root, env)
             wall = sum(r[1] for r in rows)
@@ -93,7 +76,7 @@ def main() -> None:
                 print(f"{'':>{len(state) + 1}} {name:<10} {seconds:7.1f} {used:7.1f} "
                       f"{seconds / wall:6.0%}")
             print(f"{'':>{len(state) + 1}} {'total':<10} {wall:7.1f} {cpu:7.1f}   "
-                  f"(cpu / wall {cpu / wall:.2f}; load average {os.getloadavg()[0]:.1f})",
+                  f"(cpu / wall {cpu / wall:.2f}; load average {load():.1f})",
                   flush=True)
     if len(totals) == 2:
         print(f"\nreference / fresh wall time: {totals['reference'] / totals['fresh']:.2f}")

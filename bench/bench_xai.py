@@ -22,32 +22,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _timing import bench_env, load, repro, timed
+
 FRESH_BUDGET_S, REFERENCE_BUDGET_S = 60.0, 120.0
 
 
-def cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
-def timed(cmd: list[str], cwd: Path, cpu_used: list[float] | None = None) -> float:
-    """Wall seconds of ``cmd``; its CPU seconds (children included) appended to ``cpu_used``."""
-    start, before = time.perf_counter(), cpu()
-    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True)
-    if cpu_used is not None:
-        cpu_used.append(cpu() - before)
-    return time.perf_counter() - start
-
-
 def torch_import_s() -> float:
-    return timed([sys.executable, "-c", "import torch"], Path.cwd())
+    return timed([sys.executable, "-c", "import torch"], Path.cwd())[0]
 
 
 def main() -> None:
@@ -55,6 +41,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="make the projects here and keep them")
     args = parser.parse_args()
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    env = bench_env()
     from dlpath import scaffold, solutions, templates
     from dlpath.checks import probe
 
@@ -62,27 +49,25 @@ def main() -> None:
         where = args.keep or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
         calibration = [torch_import_s()]
-        load = os.getloadavg()[0]
+        load_at_start = load()
         fresh = scaffold.create_project("xai", "fresh", where / "a").path
         reference = scaffold.create_project("xai", "reference", where / "b").path
         solutions.apply_reference(reference)
-        dvc = [sys.executable, "-m", "dvc", "repro"]
-        cpu_s: list[float] = []
-        fresh_s = timed(dvc, fresh, cpu_s)
-        reference_s = timed(dvc, reference, cpu_s)
+        fresh_s, fresh_cpu = repro(fresh, env)
+        reference_s, reference_cpu = repro(reference, env)
         start = time.perf_counter()
         measured = probe.measure(reference, probe.probe_path(templates.get("xai").path))
         probe_s = time.perf_counter() - start
         calibration.append(torch_import_s())
     factor = sum(calibration) / len(calibration)
-    print(f"load average at start {load:.1f}; `import torch` {calibration[0]:.2f} s before, "
-          f"{calibration[1]:.2f} s after (about 1 s on an idle machine)")
+    print(f"load average at start {load_at_start:.1f}; `import torch` {calibration[0]:.2f} s "
+          f"before, {calibration[1]:.2f} s after (about 1 s on an idle machine)")
     print(f"fresh dvc repro:      {fresh_s:6.1f} s = {fresh_s / FRESH_BUDGET_S:.2f}x its "
           f"{FRESH_BUDGET_S:.0f} s budget")
     print(f"reference dvc repro:  {reference_s:6.1f} s = {reference_s / REFERENCE_BUDGET_S:.2f}x "
           f"its {REFERENCE_BUDGET_S:.0f} s budget; {reference_s / fresh_s:.2f}x the fresh run")
     print(f"CPU time (every stage is one thread, one after the other: on an idle machine the "
-          f"wall time is about this): fresh {cpu_s[0]:.1f} s, reference {cpu_s[1]:.1f} s")
+          f"wall time is about this): fresh {fresh_cpu:.1f} s, reference {reference_cpu:.1f} s")
     print(f"probe (dlpath check): {probe_s:6.1f} s"
           + (f" (error: {measured.error})" if measured.error else ""))
     print(f"scaled to an idle machine by the import-torch factor {factor:.2f}: fresh "
