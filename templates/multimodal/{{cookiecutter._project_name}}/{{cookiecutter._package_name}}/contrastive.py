@@ -168,7 +168,8 @@ def fit(model: DualEncoder, train: dict, val: dict, cfg: dict, seed: int,
     (mean of both directions). Keeps the best epoch's weights and stops after
     ``patience`` epochs without a better one."""
     model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    # foreach: the default loop's arithmetic in fewer calls (common.train_classifier)
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"], foreach=True)
     images = torch.as_tensor(train["x"], dtype=torch.float32)
     captions = torch.as_tensor(train["captions"])
     generator = torch.Generator().manual_seed(seed)
