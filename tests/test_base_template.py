@@ -5,8 +5,9 @@ training process that was really interrupted, torchrun (a CPU run, and the
 guard against more processes than GPUs), git ignoring what `dvc plots show`
 and checkpoints leave, and the project's own device-choice tests.
 
-Training here uses only base files (prepare.py, cnn.py, common.py) through a
-small driver, so that it does not depend on any one template's train stage.
+Training here uses only base files (prepare.py, cnn.py, common.py and the
+modules it imports) through a small driver, so that it does not depend on any
+one template's train stage.
 """
 
 from __future__ import annotations
@@ -50,19 +51,20 @@ def contents(root: Path) -> dict[str, bytes]:
     return {rel: (root / rel).read_bytes() for rel in OUTPUTS}
 
 
-def load_common(root: Path, monkeypatch):
-    """The project's common.py, in a package of a name of its own for this
-    test only (nothing of it is left in sys.modules for other tests)."""
+def load_module(root: Path, monkeypatch, module: str = "common"):
+    """One module of the project's package (common.py, progress.py...), in a
+    package of a name of its own for this test only (nothing of it is left in
+    sys.modules for other tests)."""
     import importlib.util
 
     name = "base_template_proj"
     spec = importlib.util.spec_from_file_location(
         name, root / "proj" / "__init__.py", submodule_search_locations=[str(root / "proj")])
     monkeypatch.setitem(sys.modules, name, importlib.util.module_from_spec(spec))
-    for sub in ("stage", "common"):  # recorded as absent, so removed after the test
+    for sub in ("stage", "devices", "progress", "common"):  # recorded as absent: removed after
         monkeypatch.setitem(sys.modules, f"{name}.{sub}", None)
         del sys.modules[f"{name}.{sub}"]
-    return importlib.import_module(f"{name}.common")
+    return importlib.import_module(f"{name}.{module}")
 
 
 @pytest.fixture(scope="module")
@@ -115,12 +117,12 @@ def test_without_dvclive_the_same_files_are_written(project, tmp_path, monkeypat
     """DVCLive, and the hand-written fallback (no DVCLive installed, or no DVC
     project), write byte-identical files."""
     root, _ = project
-    common = load_common(root, monkeypatch)
+    progress = load_module(root, monkeypatch, "progress")
 
     rows = [{"train_loss": 1 / e, "train_acc": 0.5 + e / 100, "val_loss": 2 / e,
              "val_acc": 0.9} for e in range(1, 4)]
     written = {}
-    for kind, writer in (("dvclive", common._DVCLive), ("files", common._LiveFiles)):
+    for kind, writer in (("dvclive", progress._DVCLive), ("files", progress._LiveFiles)):
         folder = tmp_path / kind
         (folder / ".dvc").mkdir(parents=True)  # DVCLive looks for a DVC project
         monkeypatch.chdir(folder)

@@ -1,4 +1,5 @@
-"""Tests of the shared plumbing: they run in seconds, without the pipeline."""
+"""Tests of the shared plumbing (common.py, devices.py, progress.py): they
+run in seconds, without the pipeline."""
 
 import json
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from {{ cookiecutter._package_name }} import common, data
+from {{ cookiecutter._package_name }} import common, data, devices
 
 
 @pytest.fixture(autouse=True)
@@ -45,12 +46,12 @@ def no_forced_device(monkeypatch):
 def fake_devices(monkeypatch, cuda=0, mps=False):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda > 0)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: cuda)
-    monkeypatch.setattr(common, "_mps_available", lambda: mps)
+    monkeypatch.setattr(devices, "_mps_available", lambda: mps)
 
 
 def test_pick_device_matches_what_pytorch_sees():
     expected = "cuda" if torch.cuda.is_available() else (
-        "mps" if common._mps_available() else "cpu")
+        "mps" if devices._mps_available() else "cpu")
     assert common.pick_device().type == expected
 
 

@@ -1,22 +1,17 @@
-"""Shared plumbing for every stage: params, seeding, devices, distributed
-training, a standard training loop with per-epoch progress, curves and
-resumable checkpoints, and writing metrics.
-
-Every stage runs on one process (``python -m {{ cookiecutter._package_name }}.train``)
-or several (``torchrun --nproc_per_node=2 -m {{ cookiecutter._package_name }}.train``):
-the same code uses DistributedDataParallel when torchrun started it, with the
-gloo backend on CPU and NCCL on GPUs (one process per GPU).
+"""The training loop every template shares (``train_classifier``, and
+``train_stage``, the `train` stage built on it), and the small data helpers
+around it (``tensors``, ``predict``, ``accuracy``).
 
 What training writes, for a run called ``name`` (``train_stage`` does all of it):
 
-* one line per epoch on stdout (``train epoch  3/20  train_loss 0.4123 ...``);
-* ``dvclive/<name>/metrics.json`` (the last epoch) and
-  ``dvclive/<name>/plots/metrics/*.tsv`` (one row per epoch), written with
-  DVCLive, DVC's own logger, which ``dvc exp show``, ``dvc metrics`` and
-  ``dvc plots`` read;
-* ``plots/<name>_curves.png``: train and validation loss and accuracy;
+* one line per epoch, DVCLive's files and ``plots/<name>_curves.png``
+  (``progress.EpochLog``);
 * ``checkpoints/<name>/last.pt`` after every epoch (git-ignored), so that an
   interrupted run carries on where it stopped; removed when training ends.
+
+Seeds, devices and torchrun live in ``devices.py``; params, metrics and data
+splits in ``stage.py``. ``common`` re-exports both and ``progress``, so a stage
+imports all it needs from here.
 """
 
 from __future__ import annotations
@@ -25,12 +20,8 @@ import hashlib
 import inspect
 import json
 import os
-import random
-import shutil
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +32,19 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-# Re-exported: every stage reads its params and writes its metrics through common.
+# Re-exported: every stage imports what it needs from common.
+from .devices import (  # noqa: F401
+    DEVICE_ENV,
+    Dist,
+    deterministic,
+    init_distributed,
+    pick_device,
+    set_seed,
+    set_threads,
+    shutdown_distributed,
+    unwrap,
+)
+from .progress import EpochLog, plot_curves  # noqa: F401
 from .stage import (  # noqa: F401
     learner_code,
     load_params,
@@ -50,154 +53,6 @@ from .stage import (  # noqa: F401
     write_csv,
     write_json,
 )
-
-# cuBLAS needs this before its first call to have deterministic matrix
-# products on CUDA (see `deterministic`); it only reserves a little workspace.
-os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-# DVCLive never talks to DVC Studio from a project stage unless you ask for it.
-os.environ.setdefault("DVC_STUDIO_OFFLINE", "1")
-
-DEVICE_ENV = "DLPATH_DEVICE"  # cpu, cuda or mps: overrides the automatic choice
-
-
-
-def set_seed(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's random generators (CPU and GPU).
-
-    Same seed, same initial weights and the same random draws. Deterministic
-    *kernels* are another matter: ``deterministic()`` turns them on, and
-    ``train_classifier`` trains inside it.
-    """
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-@contextmanager
-def deterministic(enabled: bool = True) -> Iterator[None]:
-    """Run a block with PyTorch's deterministic algorithms, then restore the
-    previous settings.
-
-    Scoped on purpose: switched on for a whole process, it warns on every
-    call of an operation without a deterministic version (int8 kernels among
-    them) and skews latency measurements. Operations with no deterministic
-    CUDA implementation still run, with a warning.
-    """
-    if not enabled:
-        yield
-        return
-    before = (torch.are_deterministic_algorithms_enabled(),
-              torch.is_deterministic_algorithms_warn_only_enabled(),
-              torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
-        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[2:]
-
-
-def set_threads(params: dict[str, Any]) -> None:
-    """Use ``params["threads"]`` CPU threads per process, when params sets it.
-
-    Small models train fastest on one thread: more threads mostly add
-    synchronisation, and on a busy machine they wait for each other. Use
-    torchrun for parallelism instead (one thread per process).
-    """
-    if params.get("threads"):
-        torch.set_num_threads(int(params["threads"]))
-
-
-def _mps_available() -> bool:
-    backend = getattr(torch.backends, "mps", None)
-    return bool(backend is not None and backend.is_available())
-
-
-def pick_device(local_rank: int = 0) -> torch.device:
-    """An NVIDIA GPU when PyTorch sees one (``cuda:<local_rank>``), else Apple
-    silicon's GPU (``mps``), else the CPU.
-
-    ``DLPATH_DEVICE=cpu`` (or ``cuda``, ``mps``) in the environment overrides
-    the choice: e.g. to compare a GPU run with a CPU one.
-    """
-    forced = os.environ.get(DEVICE_ENV, "").strip().lower()
-    if forced and forced != "auto":
-        kind = forced.split(":")[0]
-        if kind not in ("cpu", "cuda", "mps"):
-            raise SystemExit(f"{DEVICE_ENV}={forced!r}: use cpu, cuda, mps or auto.")
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise SystemExit(f"{DEVICE_ENV}=cuda, but PyTorch sees no CUDA GPU "
-                             "(is this PyTorch's CPU build?).")
-        if kind == "mps" and not _mps_available():
-            raise SystemExit(f"{DEVICE_ENV}=mps, but PyTorch's mps backend is not available.")
-        return torch.device("cuda", local_rank) if kind == "cuda" else torch.device(kind)
-    if torch.cuda.is_available():
-        return torch.device("cuda", local_rank)
-    if _mps_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-@dataclass(frozen=True)
-class Dist:
-    rank: int
-    world_size: int
-    local_rank: int
-    device: torch.device
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.world_size > 1
-
-
-def _distributed_device(local_rank: int) -> torch.device:
-    """One process per GPU under torchrun; CPU processes (gloo) without CUDA.
-
-    Apple's mps backend has no distributed support: several processes there
-    train on the CPU.
-    """
-    forced = os.environ.get(DEVICE_ENV, "").strip().lower()
-    if forced == "cpu" or not torch.cuda.is_available():
-        return torch.device("cpu")
-    gpus = torch.cuda.device_count()
-    here = int(os.environ.get("LOCAL_WORLD_SIZE", local_rank + 1))
-    if here > gpus or local_rank >= gpus:
-        raise SystemExit(
-            f"torchrun started {here} processes on this machine, but PyTorch sees {gpus} "
-            f"GPU(s): DDP needs one GPU per process. Use --nproc_per_node={gpus}, or train "
-            f"{here} processes on the CPU with {DEVICE_ENV}=cpu.")
-    return torch.device("cuda", local_rank)
-
-
-def init_distributed() -> Dist:
-    """Join the process group when launched by torchrun; a no-op otherwise."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if world_size == 1:
-        return Dist(rank=rank, world_size=1, local_rank=local_rank, device=pick_device())
-    device = _distributed_device(local_rank)
-    if not torch_dist.is_initialized():
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        torch_dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return Dist(rank=rank, world_size=world_size, local_rank=local_rank, device=device)
-
-
-def shutdown_distributed(dist: Dist) -> None:
-    if dist.enabled and torch_dist.is_initialized():
-        torch_dist.barrier()
-        torch_dist.destroy_process_group()
-
-
-def unwrap(model: nn.Module) -> nn.Module:
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-
 
 
 def tensors(*arrays: np.ndarray) -> TensorDataset:
@@ -240,202 +95,6 @@ def accuracy(model: nn.Module, dataset: TensorDataset, device: torch.device | No
     logits = predict(model, dataset, device)
     labels = dataset.tensors[-1]
     return float((logits.argmax(dim=1) == labels).float().mean())
-
-
-# --------------------------------------------------------------- epoch logging
-
-
-class _LiveFiles:
-    """The files DVCLive writes, written by hand: the same names and format.
-
-    Used where DVCLive cannot be: when it is not installed (a GPU node with
-    PyTorch but without DVC), or outside a DVC project, where DVCLive would
-    run ``dvc init`` in the enclosing git repository.
-    """
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.summary: dict[str, Any] = {}
-        (folder / "metrics.json").unlink(missing_ok=True)
-        shutil.rmtree(folder / "plots" / "metrics", ignore_errors=True)
-
-    def log(self, step: int, metrics: dict[str, float]) -> None:
-        series = self.folder / "plots" / "metrics"
-        series.mkdir(parents=True, exist_ok=True)
-        for key, value in metrics.items():
-            path = series / f"{key}.tsv"
-            new = not path.exists()
-            with path.open("a", encoding="utf-8", newline="") as fh:
-                if new:
-                    fh.write(f"step\t{key}{os.linesep}")
-                fh.write(f"{step}\t{value}{os.linesep}")
-        self.summary.update(metrics)
-        self.summary["step"] = step
-        with (self.folder / "metrics.json").open("w", encoding="utf-8") as fh:
-            json.dump(self.summary, fh, indent=4)
-            fh.write("\n")
-
-    def end(self) -> None:
-        pass
-
-
-class _DVCLive:
-    def __init__(self, folder: Path):
-        from dvclive import Live
-
-        # dvcyaml=False: never rewrite dvc.yaml (the stage declares the files);
-        # save_dvc_exp=False: a plain `python -m ...` is not a DVC experiment.
-        self.live = Live(dir=folder.as_posix(), dvcyaml=False, save_dvc_exp=False)
-
-    def log(self, step: int, metrics: dict[str, float]) -> None:
-        self.live.step = step
-        for key, value in metrics.items():
-            self.live.log_metric(key, value)
-        self.live.next_step()
-
-    def end(self) -> None:
-        self.live.end()
-
-
-def _in_dvc_project() -> bool:
-    here = Path.cwd().resolve()
-    return any((folder / ".dvc").is_dir() for folder in (here, *here.parents))
-
-
-def _writer(folder: Path) -> _LiveFiles | _DVCLive:
-    if os.environ.get("DLPATH_DVCLIVE", "1") != "0" and _in_dvc_project():
-        try:
-            return _DVCLive(folder)
-        except ImportError:
-            pass
-    return _LiveFiles(folder)
-
-
-def _family(key: str) -> str:
-    """``train_loss`` and ``val_loss`` share a panel: ``loss``."""
-    for prefix in ("train_", "val_", "test_"):
-        if key.startswith(prefix):
-            return key[len(prefix):]
-    return key
-
-
-def plot_curves(history: list[dict[str, float]], path: str | Path, title: str = "",
-                mark: int | None = None) -> Path:
-    """A PNG with one panel per quantity (loss, acc, ...), train and
-    validation curves together, against the epoch; ``mark`` draws a line at
-    one epoch (the one whose weights were kept)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    keys = [k for k in history[0] if k not in ("epoch", "seconds")]
-    families: dict[str, list[str]] = {}
-    for key in keys:
-        families.setdefault(_family(key), []).append(key)
-    fig, axes = plt.subplots(1, len(families), figsize=(4.2 * len(families), 3.2),
-                             squeeze=False)
-    epochs = [row["epoch"] for row in history]
-    for ax, (family, members) in zip(axes[0], families.items(), strict=True):
-        for key in members:
-            ax.plot(epochs, [row[key] for row in history], marker="o", markersize=3,
-                    label=key.split("_")[0] if key != family else key)
-        if mark is not None:
-            ax.axvline(mark, color="grey", linestyle="--", linewidth=1, label=f"kept ({mark})")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(family)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-class EpochLog:
-    """Per-epoch progress of a training loop, for any loop.
-
-    Each ``log.epoch(...)`` prints one line (``name epoch  3/20  train_loss
-    0.4123  val_acc 0.9120  1.2s``). With ``record=True`` the same numbers go
-    to ``dvclive/<name>/`` (DVCLive's files) and ``close()`` draws
-    ``plots/<name>_curves.png``::
-
-        with deterministic(), EpochLog("contrastive", epochs=cfg["epochs"], record=True) as log:
-            for epoch in range(1, cfg["epochs"] + 1):
-                loss = ...  # one epoch of training (``with autocast(amp, device):`` for bf16)
-                log.epoch(epoch, train_loss=loss)
-
-    ``show`` limits the keys printed (everything is recorded); ``enabled=False``
-    (every process but the main one under torchrun) makes it silent.
-    """
-
-    def __init__(self, name: str = "train", *, epochs: int | None = None, record: bool = False,
-                 show: tuple[str, ...] | None = None, enabled: bool = True):
-        self.name, self.epochs, self.show = name, epochs, show
-        self.enabled, self.record = enabled, record and enabled
-        self.history: list[dict[str, float]] = []
-        self._writer = _writer(Path("dvclive") / name) if self.record else None
-        self._last = time.perf_counter()
-
-    @property
-    def png(self) -> Path:
-        return Path("plots") / f"{self.name}_curves.png"
-
-    def __enter__(self) -> EpochLog:
-        return self.start()
-
-    def start(self) -> EpochLog:
-        """Start the clock of the first epoch (it runs from the log's creation)."""
-        self._last = time.perf_counter()
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.close(plot=exc_type is None)
-
-    def epoch(self, epoch: int, *, seconds: float | None = None, note: str = "",
-              **metrics: float) -> dict[str, float]:
-        """Record one epoch; ``seconds`` defaults to the time since the last call."""
-        now = time.perf_counter()
-        seconds = now - self._last if seconds is None else seconds
-        self._last = now
-        values = {key: round(float(value), 6) for key, value in metrics.items()}
-        row = {"epoch": epoch, **values, "seconds": round(seconds, 3)}
-        self.history.append(row)
-        if self.enabled:
-            print(self.format(row) + note, flush=True)
-        if self._writer is not None:
-            self._writer.log(epoch, values)
-        return row
-
-    def replay(self, history: list[dict[str, float]]) -> None:
-        """Record epochs of an earlier, interrupted run without printing them."""
-        for row in history:
-            self.history.append(dict(row))
-            if self._writer is not None:
-                self._writer.log(int(row["epoch"]),
-                                 {k: v for k, v in row.items() if k not in ("epoch", "seconds")})
-
-    def format(self, row: dict[str, float]) -> str:
-        total = f"/{self.epochs}" if self.epochs else ""
-        width = len(str(self.epochs or row["epoch"]))
-        parts = [f"{self.name} epoch {row['epoch']:>{width}}{total}"]
-        parts += [f"{key} {value:.4f}" for key, value in row.items()
-                  if key not in ("epoch", "seconds") and (self.show is None or key in self.show)]
-        parts.append(f"{row['seconds']:.1f}s")
-        return "  ".join(parts)
-
-    def close(self, plot: bool = True, mark: int | None = None) -> None:
-        """Finish the record; draw the PNG unless ``plot`` is false (``mark``:
-        an epoch to highlight)."""
-        if self._writer is not None:
-            self._writer.end()
-            self._writer = None
-            if plot and self.history:
-                plot_curves(self.history, self.png, title=self.name, mark=mark)
 
 
 # ------------------------------------------------------------------ training
