@@ -20,7 +20,7 @@ import hashlib
 import inspect
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -188,6 +188,16 @@ def autocast(amp: bool, device: torch.device):
     return nullcontext()
 
 
+def adam(parameters: Iterable[torch.Tensor], lr: float,
+         weight_decay: float = 0.0) -> torch.optim.Adam:
+    """The optimiser of every training in this project: Adam, updating all
+    the parameters in one call per operation (``foreach``) instead of a
+    Python loop over them, which PyTorch only does by default on CUDA. The
+    same arithmetic, bit for bit, and about 10% less time per CPU step of a
+    small CNN."""
+    return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay, foreach=True)
+
+
 def train_classifier(
     model: nn.Module,
     train_set: TensorDataset,
@@ -225,11 +235,7 @@ def train_classifier(
     device = dist.device
     core = model.to(device)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
-    # foreach: each update step in one call over all the parameters, not a
-    # Python loop over them (PyTorch's default on CUDA only); the same
-    # arithmetic, bit for bit, and about 10% less time per CPU step here.
-    optimiser = torch.optim.Adam(core.parameters(), lr=lr, weight_decay=weight_decay,
-                                 foreach=True)
+    optimiser = adam(core.parameters(), lr, weight_decay)
     settings = {"name": name, "epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
                 "weight_decay": weight_decay, "amp": amp, "world_size": dist.world_size}
     checkpoint = (Checkpoint(name, _fingerprint(core, (train_set, val_set), settings, loss_fn))

@@ -32,6 +32,7 @@ import torch
 
 from .common import (
     EpochLog,
+    adam,
     learner_code,
     load_params,
     load_split,
@@ -168,8 +169,7 @@ def fit(model: DualEncoder, train: dict, val: dict, cfg: dict, seed: int,
     (mean of both directions). Keeps the best epoch's weights and stops after
     ``patience`` epochs without a better one."""
     model.to(device)
-    # foreach: the default loop's arithmetic in fewer calls (common.train_classifier)
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"], foreach=True)
+    optimiser = adam(model.parameters(), cfg["lr"])
     images = torch.as_tensor(train["x"], dtype=torch.float32)
     captions = torch.as_tensor(train["captions"])
     generator = torch.Generator().manual_seed(seed)

@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from .common import (
     EpochLog,
+    adam,
     learner_code,
     load_params,
     pick_device,
@@ -103,8 +104,7 @@ def train_qat(net: FoldedNet, qat: QAT, train: tuple[torch.Tensor, torch.Tensor]
     marks a new best); keep the best epoch's weights and ranges (or the
     starting point, if no epoch beats it)."""
     net.to(device)
-    # foreach: the default loop's arithmetic in fewer calls (common.train_classifier)
-    optimiser = torch.optim.Adam(net.parameters(), lr=lr, foreach=True)
+    optimiser = adam(net.parameters(), lr)
     loader = DataLoader(TensorDataset(*train), batch_size=batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
     best = (simulated_accuracy(net, qat, *val, device),

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from .cnn import DigitsCNN
-from .common import EpochLog, deterministic, pick_device
+from .common import EpochLog, adam, deterministic, pick_device
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,7 @@ def _train(x: np.ndarray, y: np.ndarray, recipe: Recipe, seed: int, *, init: dic
     if init is not None:
         model.load_state_dict(init)
     model.to(device)
-    # foreach: one call per update over all the parameters, the same arithmetic
-    # bit for bit as the default loop (common.train_classifier says more)
-    optimiser = torch.optim.Adam(model.parameters(), lr=recipe.lr, foreach=True)
+    optimiser = adam(model.parameters(), recipe.lr)
     xs = torch.as_tensor(x, dtype=torch.float32, device=device)
     ys = torch.as_tensor(y, dtype=torch.long, device=device)
     batch = min(recipe.batch_size, len(ys))
