@@ -206,7 +206,9 @@ def test_reference_figures(solved):
     assert abl["factors"] >= 5 and abl["gain"]["mean"] > 2 * abl["gain"]["sd"]
     assert abl["conditions"]["all"]["domain_auc"] < abl["conditions"]["none"]["domain_auc"]
     tr = read_metrics(root, "train")
-    assert tr["curation_effect"]["mean"] > 0
+    drop = tr["curation_log_loss_drop"]
+    assert drop["mean"] > 0.1 and drop["mean"] > 2 * drop["sd"] and min(drop["seeds"]) > 0
+    assert tr["dev_log_loss"]["mean"] < tr["uncurated_dev_log_loss"]["mean"]
     cur = read_metrics(root, "curation")
     assert cur["kept_repeats"] == 0 and cur["kept_wrong_labels"] < cur["label_noise"]["true"]
 
@@ -325,7 +327,7 @@ def test_a_factor_that_never_reaches_the_model_fails(solved, tmp_path):
 def test_a_metric_that_only_exists_does_not_pass(solved, tmp_path):
     """A pipeline that writes the keys with poor values fails each goal check."""
     root = clone(solved[0], tmp_path)
-    for name, key in (("curation", "label_noise"), ("train", "curation_effect")):
+    for name, key in (("curation", "label_noise"), ("train", "curation_log_loss_drop")):
         data = read_metrics(root, name)
         part = data[key]
         for field in ("recall", "precision", "mean"):

@@ -82,7 +82,9 @@ def suspects(x: np.ndarray, y: np.ndarray, folds: int, seed: int) -> np.ndarray:
     ``metrics/curation.json`` scores your flags against the generator's truth
     (``label_noise.precision``: flags that were right; ``recall``: wrong labels
     flagged), and ``metrics/train.json`` says what dropping them did to the
-    real dev accuracy (``curation_effect``).
+    real dev digits: ``curation_log_loss_drop`` (how much less cross-entropy
+    the models trained on curated data have) and ``curation_effect`` (their
+    accuracy, which wrong labels hardly move: see train.py).
     """
     ### BEGIN SOLUTION: which suspects to drop (test: tests/test_curate.py)
     from sklearn.model_selection import StratifiedKFold

@@ -165,6 +165,13 @@ def accuracy(model_or_state: nn.Module | dict, x: np.ndarray, y: np.ndarray) -> 
     return float((predict(model_or_state, x) == np.asarray(y)).mean())
 
 
+def log_loss(model_or_state: nn.Module | dict, x: np.ndarray, y: np.ndarray) -> float:
+    """Mean cross-entropy (nats) of the true labels: what accuracy misses,
+    how much probability the model puts on the right digit."""
+    p = probabilities(model_or_state, x)[np.arange(len(y)), np.asarray(y)]
+    return float(-np.log(np.clip(p, 1e-12, None)).mean())
+
+
 def _channels(state: dict) -> int:
     return int(state["features.0.weight"].shape[0])
 
