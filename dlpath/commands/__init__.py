@@ -38,15 +38,28 @@ def os_error_line(exc: OSError) -> tuple[str, str | None]:
     return f"{cause}{where}.", hint
 
 
-def guard(fn: F) -> F:
+def guard(fn: F | None = None, *, json_errors: bool = True) -> Any:
     """Run a command body, turning every failure into one line and an exit code.
 
-    Tracebacks are shown only with ``dlpath --debug`` (or DLPATH_DEBUG=1).
+    Tracebacks are shown only with ``dlpath --debug`` (or DLPATH_DEBUG=1). A
+    command run with ``--json`` also gets, on stdout, one JSON object that
+    says so (``status: "error"``, the message, hint and exit code), so a
+    script that reads stdout never gets nothing. ``json_errors=False`` is for
+    a command that writes its own documents for errors (``check``'s formats).
     """
+    if fn is None:
+        return functools.partial(guard, json_errors=json_errors)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from dlpath import console
+
+        def fail(message: str, hint: str | None, code: int) -> typer.Exit:
+            console.error(message, hint)
+            if json_errors and kwargs.get("json_"):
+                console.print_json({"status": "error", "message": message, "hint": hint,
+                                    "exit_code": code})
+            return typer.Exit(code)
 
         try:
             return fn(*args, **kwargs)
@@ -55,24 +68,20 @@ def guard(fn: F) -> F:
         except DlpathError as exc:
             if debug_enabled():
                 console.err.print_exception()
-            console.error(exc.message, exc.hint)
-            raise typer.Exit(int(exc.exit_code)) from None
+            raise fail(exc.message, exc.hint, int(exc.exit_code)) from None
         except KeyboardInterrupt:
-            console.error("Interrupted; nothing was left half-made.")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            raise fail("Interrupted; nothing was left half-made.", None,
+                       int(ExitCode.INTERRUPTED)) from None
         except OSError as exc:  # the machine, not dlpath: one line with the cause
             if debug_enabled():
                 console.err.print_exception()
             message, hint = os_error_line(exc)
-            console.error(message, hint)
-            raise typer.Exit(int(ExitCode.FAILURE)) from None
+            raise fail(message, hint, int(ExitCode.FAILURE)) from None
         except Exception as exc:  # a bug in dlpath: say so without a traceback
             if debug_enabled():
                 console.err.print_exception()
-            console.error(
-                f"Unexpected error: {type(exc).__name__}: {exc}",
-                hint="Run again with 'dlpath --debug ...' for the traceback, and report it.",
-            )
-            raise typer.Exit(int(ExitCode.FAILURE)) from None
+            raise fail(f"Unexpected error: {type(exc).__name__}: {exc}",
+                       "Run again with 'dlpath --debug ...' for the traceback, and report it.",
+                       int(ExitCode.FAILURE)) from None
 
     return wrapper  # type: ignore[return-value]

@@ -15,7 +15,7 @@ Format = Enum("Format", {f: f for f in FORMATS}, type=str)
 HiddenVisibility = Enum("HiddenVisibility", {v: v for v in HIDDEN_VISIBILITIES}, type=str)
 
 
-@guard
+@guard(json_errors=False)  # its formats have error documents of their own
 def check(
     path: Annotated[Path, typer.Argument(help="The project (default: here).")] = Path("."),
     milestone: Annotated[
