@@ -14,7 +14,8 @@
   re-runs only the stage the shortcut needs: training on real test digits,
   tuning against them (reading them outside the reporting stages), a changed
   split, a hand-edited metric, a randomisation factor that never reaches the
-  model, and "checks" that only prove a key exists.
+  model, a curation that only drops the repeats, and "checks" that only
+  prove a key exists.
 """
 
 from __future__ import annotations
@@ -297,6 +298,30 @@ def test_tuning_against_the_test_digits_is_refused_and_caught(fresh, tmp_path):
         "from .real import locked_test", "from sklearn.datasets import load_digits").replace(
         "tx, ty = locked_test()", "b = load_digits()\n    tx, ty = b.images / 16, b.target"))
     assert_milestone_fails(root, "sim-to-real", check="protocol")
+
+
+
+REPEATS_ONLY = '''
+def suspects(x, y, folds, seed):
+    """Shortcut: judge no label; only the repeats are dropped."""
+    return np.zeros(len(y), bool)
+'''
+
+
+@pytest.mark.slow
+def test_dropping_only_the_repeats_does_not_pay(solved, tmp_path):
+    """Curation is judged by what it does to the real dev cross-entropy: a
+    cleaner-looking dataset that keeps its wrong labels does not pay."""
+    root = clone(solved[0], tmp_path)
+    replace_function(root, f"{PKG}/curate.py", "suspects", REPEATS_ONLY)
+    for stage in ("curate", "train"):
+        run([sys.executable, "-m", f"{PKG}.{stage}"], cwd=root)
+    assert read_metrics(root, "curation")["duplicates"]["recall"] == 1.0
+    assert read_metrics(root, "train")["curation_log_loss_drop"]["mean"] < 0.05
+    # The project's tests of suspects() fail too: judge the metrics alone.
+    failing = assert_milestone_fails(root, "curated-dataset", check="curation-pays",
+                                     run_commands=False)
+    assert "repeats-found" not in [c.id for c in failing]
 
 
 @pytest.mark.slow
