@@ -1,8 +1,8 @@
 """Rough edges a new learner hits, through the CLI: a commit hint that works
 where git has no identity, roadmap step ids kept at 80 columns with the
 self-reported steps marked, JSON on stdout when a command run with `--json`
-fails, hints
-naming docs that exist on this machine, and the README's first commands."""
+fails, hints naming docs that exist on this machine, and the README's first
+commands."""
 
 from __future__ import annotations
 
@@ -115,19 +115,19 @@ def test_check_json_on_an_error_prints_one_json_object_with_the_message(
     assert data["milestones"] == []
 
 
-
 @pytest.mark.parametrize("args", [
     ["challenge", "{root}"], ["leaderboard", "{root}"], ["verify", "{root}/missing.json"],
     ["credential", "edge-ready", "{root}"]])
 def test_every_json_command_on_an_error_prints_one_json_object(tmp_path, runner, args):
     """A script reading stdout gets one object saying what went wrong, never
     nothing (check has a document of its own: the test above)."""
-    result = runner.invoke(app, [a.format(root=tmp_path) for a in args] + ["--json"])
+    args = [a.format(root=tmp_path) for a in args]
+    result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code in (1, 2), result.output
     data = json.loads(result.stdout)  # exactly one JSON document
     assert data["status"] == "error" and data["exit_code"] == result.exit_code
     assert data["message"] and data["message"] in " ".join(result.stderr.split())
-    without = runner.invoke(app, [a.format(root=tmp_path) for a in args])
+    without = runner.invoke(app, args)
     assert without.exit_code == result.exit_code and not without.stdout.strip()
 
 

@@ -300,7 +300,6 @@ def test_tuning_against_the_test_digits_is_refused_and_caught(fresh, tmp_path):
     assert_milestone_fails(root, "sim-to-real", check="protocol")
 
 
-
 REPEATS_ONLY = '''
 def suspects(x, y, folds, seed):
     """Shortcut: judge no label; only the repeats are dropped."""
